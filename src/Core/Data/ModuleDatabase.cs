@@ -1,0 +1,49 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Cube.Core.Data;
+
+/// <summary>
+/// Each module owns one DbContext with a provider-specific subclass per engine, so SQLite and PostgreSQL each
+/// get migrations generated for them (EF Core's "multiple context types" layout). Tables carry the module's
+/// prefix and each module keeps its own migrations history table.
+/// </summary>
+public static class ModuleDatabase
+{
+    public static IServiceCollection AddModuleDbContext<TContext, TSqlite, TPostgres>(this IServiceCollection services, string module)
+        where TContext : DbContext
+        where TSqlite : TContext
+        where TPostgres : TContext
+    {
+        var history = $"__migrations_{module}";
+        services.AddDbContext<TSqlite>((sp, options) => Configure(sp, options, DatabaseProvider.Sqlite, history));
+        services.AddDbContext<TPostgres>((sp, options) => Configure(sp, options, DatabaseProvider.PostgreSql, history));
+        services.AddScoped<TContext>(sp => sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ParsedProvider == DatabaseProvider.Sqlite
+            ? sp.GetRequiredService<TSqlite>()
+            : sp.GetRequiredService<TPostgres>());
+        services.AddSingleton(new ModuleDbContextRegistration(module, typeof(TContext)));
+        return services;
+    }
+
+    private static void Configure(IServiceProvider sp, DbContextOptionsBuilder options, DatabaseProvider provider, string history)
+    {
+        var database = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        var connectionString = database.ResolveConnectionString(sp.GetRequiredService<IOptions<CubeOptions>>().Value);
+        if (provider == DatabaseProvider.Sqlite)
+            options.UseSqlite(connectionString, o => o.MigrationsHistoryTable(history));
+        else
+            options.UseNpgsql(connectionString, o => o.MigrationsHistoryTable(history));
+    }
+
+    /// <summary>SQLite cannot compare or order DateTimeOffset columns; store them as sortable 64-bit values there.</summary>
+    public static void ApplySqliteConventions(ModelConfigurationBuilder builder)
+    {
+        builder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        builder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+    }
+}
+
+/// <summary>Marks a module's DbContext for <c>cube migrate</c>, start-up migration and readiness checks.</summary>
+public sealed record ModuleDbContextRegistration(string Module, Type ContextType);

@@ -1,0 +1,41 @@
+namespace Cube.Core.Runs;
+
+/// <summary>
+/// One piece of long work. This row is the source of truth; the job queue only carries run ids, so a lost queue
+/// entry is recovered from here and a duplicate one is a no-op (see <see cref="RunExecutor"/>).
+/// </summary>
+public sealed class Run
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public required string Kind { get; set; }
+    public RunState State { get; set; } = RunState.Queued;
+    /// <summary>0 to 100.</summary>
+    public double Progress { get; set; }
+    public string? Message { get; set; }
+    public string? Error { get; set; }
+    public Guid? OwnerId { get; set; }
+    public Guid? ProjectId { get; set; }
+    public string ParametersJson { get; set; } = "{}";
+    /// <summary>A reference to what the run produced (a dataset version, a model), as JSON.</summary>
+    public string? ResultJson { get; set; }
+    /// <summary>Whether running the work again from the start is safe; decides re-queue vs fail after a crash.</summary>
+    public bool Idempotent { get; set; }
+    public bool CancelRequested { get; set; }
+    public int Attempt { get; set; }
+    public string? WorkerId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    public DateTimeOffset? HeartbeatAt { get; set; }
+
+    public bool IsTerminal => State is RunState.Succeeded or RunState.Failed or RunState.Cancelled;
+}
+
+public enum RunState
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}

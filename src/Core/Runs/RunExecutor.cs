@@ -1,0 +1,157 @@
+using System.Text.Json;
+using Cube.Core.Data;
+using Cube.Core.Errors;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Cube.Core.Runs;
+
+/// <summary>Identifies this process in <see cref="Run.WorkerId"/>.</summary>
+public sealed class WorkerIdentity
+{
+    public string Id { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+}
+
+/// <summary>
+/// The job the queue executes: claims the run, runs its handler with heartbeat, progress and cancellation, and
+/// records the outcome. Delivery is at-least-once; the claim makes execution at-most-once per queued state.
+/// </summary>
+public sealed class RunExecutor(
+    IServiceScopeFactory scopes,
+    IServiceProvider services,
+    RunHandlerRegistry handlers,
+    WorkerIdentity worker,
+    IOptions<RunsOptions> options,
+    TimeProvider time,
+    ILogger<RunExecutor> logger)
+{
+    // The run row decides retries (see RunRecovery); the queue must not repeat work on its own.
+    [AutomaticRetry(Attempts = 0)]
+    public async Task ExecuteAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        // Exactly one worker moves a run out of Queued; a duplicate queue entry finds nothing to claim and returns.
+        var claimed = await UpdateAsync(db => db.Runs
+            .Where(r => r.Id == runId && r.State == RunState.Queued && !r.CancelRequested)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.State, RunState.Running)
+                .SetProperty(r => r.WorkerId, worker.Id)
+                .SetProperty(r => r.StartedAt, now)
+                .SetProperty(r => r.HeartbeatAt, now)
+                .SetProperty(r => r.Attempt, r => r.Attempt + 1)
+                .SetProperty(r => r.Message, "Running"), CancellationToken.None));
+        if (claimed == 0) return;
+
+        var run = await UpdateAsync(db => db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId));
+        if (!handlers.TryGet(run.Kind, out var handler))
+        {
+            await FinishAsync(runId, RunState.Failed, null, $"No handler for run kind '{run.Kind}' in this process.");
+            return;
+        }
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var cancelRequested = false;
+        using var heartbeatStop = new CancellationTokenSource();
+        var heartbeat = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(options.Value.HeartbeatInterval, time);
+            while (await timer.WaitForNextTickAsync(heartbeatStop.Token).ConfigureAwait(false))
+            {
+                var beat = time.GetUtcNow();
+                var requested = await UpdateAsync(async db =>
+                {
+                    await db.Runs.Where(r => r.Id == runId && r.WorkerId == worker.Id && r.State == RunState.Running)
+                        .ExecuteUpdateAsync(s => s.SetProperty(r => r.HeartbeatAt, beat), heartbeatStop.Token);
+                    return await db.Runs.Where(r => r.Id == runId).Select(r => r.CancelRequested).FirstAsync(heartbeatStop.Token);
+                }).ConfigureAwait(false);
+                if (requested)
+                {
+                    cancelRequested = true;
+                    await cts.CancelAsync().ConfigureAwait(false);
+                }
+            }
+        });
+
+        var lastWrite = DateTimeOffset.MinValue;
+        var progressLock = new SemaphoreSlim(1, 1);
+        async ValueTask Report(double percent, string? message)
+        {
+            var at = time.GetUtcNow();
+            if (percent < 100 && at - lastWrite < options.Value.ProgressWriteInterval) return;
+            if (!await progressLock.WaitAsync(0).ConfigureAwait(false)) return;
+            try
+            {
+                lastWrite = at;
+                await UpdateAsync(db => db.Runs.Where(r => r.Id == runId && r.State == RunState.Running)
+                    .ExecuteUpdateAsync(s => s.SetProperty(r => r.Progress, percent).SetProperty(r => r.Message, message ?? "Running"), CancellationToken.None)).ConfigureAwait(false);
+            }
+            finally
+            {
+                progressLock.Release();
+            }
+        }
+
+        try
+        {
+            await using var scope = services.CreateAsyncScope();
+            var result = await handler.ExecuteAsync(new RunContext(run, scope.ServiceProvider, Report), cts.Token);
+            await FinishAsync(runId, RunState.Succeeded, result is null ? null : JsonSerializer.Serialize(result, RunJson.Options), null);
+        }
+        catch (OperationCanceledException) when (cancelRequested)
+        {
+            await FinishAsync(runId, RunState.Cancelled, null, null);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The process is stopping. Repeatable work goes back to the queue; anything else fails with the reason.
+            if (run.Idempotent)
+                await UpdateAsync(db => db.Runs.Where(r => r.Id == runId && r.WorkerId == worker.Id)
+                    .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, RunState.Queued).SetProperty(r => r.WorkerId, (string?)null)
+                        .SetProperty(r => r.Message, "Re-queued: the worker shut down while running it"), CancellationToken.None));
+            else
+                await FinishAsync(runId, RunState.Failed, null, "The worker shut down while running it, and this kind of run is not safe to repeat.");
+            throw;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Run {RunId} ({Kind}) failed", runId, run.Kind);
+            var reason = e is CubeException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            await FinishAsync(runId, RunState.Failed, null, reason);
+        }
+        finally
+        {
+            await heartbeatStop.CancelAsync();
+            try { await heartbeat; } catch (OperationCanceledException) { }
+            progressLock.Dispose();
+        }
+    }
+
+    private Task FinishAsync(Guid runId, RunState state, string? resultJson, string? error)
+    {
+        var at = time.GetUtcNow();
+        var message = state switch
+        {
+            RunState.Succeeded => "Succeeded",
+            RunState.Cancelled => "Cancelled",
+            _ => "Failed",
+        };
+        return UpdateAsync(db => db.Runs.Where(r => r.Id == runId && r.WorkerId == worker.Id)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.State, state)
+                .SetProperty(r => r.FinishedAt, at)
+                .SetProperty(r => r.ResultJson, resultJson)
+                .SetProperty(r => r.Error, error == null ? null : error.Length > 8000 ? error.Substring(0, 8000) : error)
+                .SetProperty(r => r.Progress, r => state == RunState.Succeeded ? 100 : r.Progress)
+                .SetProperty(r => r.Message, message), CancellationToken.None));
+    }
+
+    /// <summary>Each write uses its own short-lived context: heartbeat, progress and handler run concurrently.</summary>
+    private async Task<T> UpdateAsync<T>(Func<CoreDbContext, Task<T>> action)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<CoreDbContext>());
+    }
+}
