@@ -1,4 +1,5 @@
 using Cube.Core.Identity;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Cube.Core.Projects;
 using Cube.Core.Runs;
 using Microsoft.EntityFrameworkCore;
@@ -6,8 +7,10 @@ using Microsoft.EntityFrameworkCore;
 namespace Cube.Core.Data;
 
 /// <summary>Users, tokens, projects and runs. Subclassed per provider so each engine has its own migrations.</summary>
-public abstract class CoreDbContext(DbContextOptions options) : DbContext(options)
+public abstract class CoreDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
 {
+    /// <summary>Cookie-signing keys live in the database so every server process of a deployment shares them.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<User> Users => Set<User>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<Project> Projects => Set<Project>();
@@ -16,6 +19,7 @@ public abstract class CoreDbContext(DbContextOptions options) : DbContext(option
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.Entity<DataProtectionKey>().ToTable("core_data_protection_keys");
         modelBuilder.Entity<User>(e =>
         {
             e.ToTable("core_users");

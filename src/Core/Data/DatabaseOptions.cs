@@ -30,6 +30,7 @@ public sealed class DatabaseOptions : IValidatableObject
     public string ResolveConnectionString(CubeOptions cube)
     {
         if (ParsedProvider == DatabaseProvider.PostgreSql) return ConnectionString!;
+        Directory.CreateDirectory(cube.DataPath);
         var builder = new SqliteConnectionStringBuilder(ConnectionString ?? $"Data Source={Path.Combine(cube.DataPath, "cube.db")}")
         {
             // Writers wait for the lock instead of failing with SQLITE_BUSY (Microsoft.Data.Sqlite retries until this timeout).

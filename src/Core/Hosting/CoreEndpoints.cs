@@ -1,0 +1,11 @@
+using Cube.Core.Apis;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cube.Core.Hosting;
+
+public static class CoreEndpoints
+{
+    /// <summary>Maps identity, project and run endpoints.</summary>
+    public static IEndpointRouteBuilder MapCubeCore(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapAuthApi().MapMeApi().MapUsersApi().MapProjectsApi().MapRunsApi();
+}
