@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Minio;
@@ -145,7 +146,10 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
                     var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
                     return new ResponseStream(body, response);
                 case HttpStatusCode.NotFound:
-                    throw new ObjectNotFoundException(key);
+                    var error = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                    throw error.Contains("<Code>NoSuchBucket</Code>", StringComparison.Ordinal)
+                        ? new InvalidOperationException($"S3 store at '{_endpoint}' has no bucket '{_bucket}'.")
+                        : new ObjectNotFoundException(key);
                 case HttpStatusCode.RequestedRangeNotSatisfiable:
                     // The object exists (a missing one answers 404) and the range starts at or past its end.
                     response.Dispose();
@@ -186,6 +190,8 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
         var items = new List<ObjectInfo>(Math.Min(pageSize, 1000));
         var more = false;
+        // Compared as UTF-8 bytes, the order S3 lists in, so a token never skips or repeats keys outside the BMP.
+        var after = continuationToken is null ? null : Encoding.UTF8.GetBytes(continuationToken);
         try
         {
             var listing = _client.ListObjectsEnumAsync(
@@ -194,7 +200,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             {
                 if (item.IsDir || !item.Key.StartsWith(_keyPrefix, StringComparison.Ordinal)) continue;
                 var key = item.Key[_keyPrefix.Length..];
-                if (continuationToken is not null && string.CompareOrdinal(key, continuationToken) <= 0) continue;
+                if (after is not null && Encoding.UTF8.GetBytes(key).AsSpan().SequenceCompareTo(after) <= 0) continue;
                 if (items.Count == pageSize)
                 {
                     more = true;

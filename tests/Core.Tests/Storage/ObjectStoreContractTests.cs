@@ -410,6 +410,17 @@ public sealed class S3ObjectStoreContractTests(MotoServer moto) : ObjectStoreCon
         Assert.Contains(options.Bucket, e.Message, StringComparison.Ordinal);
         Assert.Contains(options.Endpoint, e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task GetAsync_ThrowsNamingBucket_WhenBucketIsMissing()
+    {
+        var options = await moto.CreateOptionsAsync();
+        using var store = new S3ObjectStore(options);
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => store.GetAsync("any", null, Ct));
+
+        Assert.Contains(options.Bucket, e.Message, StringComparison.Ordinal);
+    }
 }
 
 public sealed class S3ObjectStoreTests
