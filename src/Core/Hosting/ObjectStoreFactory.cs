@@ -1,6 +1,6 @@
 using Cube.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
-//LOGGING
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Cube.Core.Hosting;
@@ -11,7 +11,7 @@ internal static class ObjectStoreFactory
     {
         var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
         return options.IsS3
-            ? throw new NotSupportedException("S3 PENDING MERGE")
+            ? new S3ObjectStore(options.S3, sp.GetRequiredService<ILogger<S3ObjectStore>>())
             : new LocalObjectStore(options.ResolveLocalRoot(sp.GetRequiredService<IOptions<CubeOptions>>().Value));
     }
 }

@@ -55,8 +55,10 @@ public sealed class LocalObjectStore : IObjectStore
         {
             file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException
+                                   || (e is UnauthorizedAccessException && Directory.Exists(path)))
         {
+            // A key that is only the prefix of other keys maps to a directory: no object, as on S3.
             throw new ObjectNotFoundException(key);
         }
         if (range is not { } r) return Task.FromResult<Stream>(file);
@@ -108,6 +110,8 @@ public sealed class LocalObjectStore : IObjectStore
 
     public async Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken = default)
     {
+        // Both keys are checked before any I/O, so a bad destination is reported as such even when the source is missing.
+        PathFor(destinationKey);
         await using var source = await GetAsync(sourceKey, null, cancellationToken).ConfigureAwait(false);
         return await PutAsync(destinationKey, source, cancellationToken).ConfigureAwait(false);
     }
