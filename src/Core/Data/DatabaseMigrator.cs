@@ -10,7 +10,7 @@ public sealed class DatabaseMigrator(IServiceScopeFactory scopes, IEnumerable<Mo
 {
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
     {
-        if (options.Value.ParsedProvider == DatabaseProvider.Sqlite) Directory.CreateDirectory(cube.Value.DataPath);
+        if (options.Value.GetProvider() == DatabaseProvider.Sqlite) Directory.CreateDirectory(cube.Value.DataPath);
         await using var scope = scopes.CreateAsyncScope();
         foreach (var module in modules)
         {
@@ -20,7 +20,7 @@ public sealed class DatabaseMigrator(IServiceScopeFactory scopes, IEnumerable<Mo
             logger.LogInformation("Applying {Count} migration(s) to module {Module}: {Migrations}", pending.Count, module.Module, string.Join(", ", pending));
             await db.Database.MigrateAsync(cancellationToken);
         }
-        if (options.Value.ParsedProvider == DatabaseProvider.Sqlite)
+        if (options.Value.GetProvider() == DatabaseProvider.Sqlite)
         {
             var db = (DbContext)scope.ServiceProvider.GetRequiredService(modules.First().ContextType);
             // WAL lets readers proceed while one writer commits; the setting persists in the database file.

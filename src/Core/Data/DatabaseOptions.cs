@@ -18,18 +18,18 @@ public sealed class DatabaseOptions : IValidatableObject
     /// <summary>Apply pending migrations at start-up. Defaults to on for SQLite and off for PostgreSQL (run <c>cube migrate</c>).</summary>
     public bool? MigrateOnStartup { get; set; }
 
-    public DatabaseProvider ParsedProvider => Provider.ToUpperInvariant() switch
+    public DatabaseProvider GetProvider() => Provider.ToUpperInvariant() switch
     {
         "SQLITE" => DatabaseProvider.Sqlite,
         "POSTGRESQL" or "POSTGRES" or "NPGSQL" => DatabaseProvider.PostgreSql,
         _ => throw new InvalidOperationException($"Cube:Database:Provider '{Provider}' is unknown; use 'Sqlite' or 'PostgreSQL'."),
     };
 
-    public bool ShouldMigrateOnStartup => MigrateOnStartup ?? ParsedProvider == DatabaseProvider.Sqlite;
+    public bool ShouldMigrateOnStartup() => MigrateOnStartup ?? GetProvider() == DatabaseProvider.Sqlite;
 
     public string ResolveConnectionString(CubeOptions cube)
     {
-        if (ParsedProvider == DatabaseProvider.PostgreSql) return ConnectionString!;
+        if (GetProvider() == DatabaseProvider.PostgreSql) return ConnectionString!;
         Directory.CreateDirectory(cube.DataPath);
         var builder = new SqliteConnectionStringBuilder(ConnectionString ?? $"Data Source={Path.Combine(cube.DataPath, "cube.db")}")
         {
@@ -46,7 +46,7 @@ public sealed class DatabaseOptions : IValidatableObject
         DatabaseProvider provider;
         try
         {
-            provider = ParsedProvider;
+            provider = GetProvider();
         }
         catch (InvalidOperationException e)
         {

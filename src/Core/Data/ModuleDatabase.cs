@@ -20,7 +20,7 @@ public static class ModuleDatabase
         var history = $"__migrations_{module}";
         services.AddDbContext<TSqlite>((sp, options) => Configure(sp, options, DatabaseProvider.Sqlite, history));
         services.AddDbContext<TPostgres>((sp, options) => Configure(sp, options, DatabaseProvider.PostgreSql, history));
-        services.AddScoped<TContext>(sp => sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ParsedProvider == DatabaseProvider.Sqlite
+        services.AddScoped<TContext>(sp => sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.GetProvider() == DatabaseProvider.Sqlite
             ? sp.GetRequiredService<TSqlite>()
             : sp.GetRequiredService<TPostgres>());
         services.AddSingleton(new ModuleDbContextRegistration(module, typeof(TContext)));

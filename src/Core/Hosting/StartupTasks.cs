@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Cube.Core.Data;
 using Cube.Core.Identity;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,9 +13,17 @@ internal sealed class StartupTasks(IServiceScopeFactory scopes, IOptions<Databas
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        if (database.Value.ShouldMigrateOnStartup)
-            await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
-        var password = await scope.ServiceProvider.GetRequiredService<AdminBootstrap>().EnsureAdminAsync(cancellationToken);
+        string? password;
+        try
+        {
+            if (database.Value.ShouldMigrateOnStartup())
+                await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
+            password = await scope.ServiceProvider.GetRequiredService<AdminBootstrap>().EnsureAdminAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw new StartupException($"Cube:Database: cannot use the {database.Value.Provider} metadata database ({Where()}): {e.GetBaseException().Message}", e);
+        }
         if (password is not null)
         {
             // Printed once to the console for the person who started Cube; it is never logged or stored in clear.
@@ -29,5 +38,15 @@ internal sealed class StartupTasks(IServiceScopeFactory scopes, IOptions<Databas
         }
     }
 
+    private string Where()
+    {
+        if (database.Value.GetProvider() == DatabaseProvider.Sqlite) return "SQLite file under the data directory";
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(database.Value.ConnectionString);
+        return $"host {builder.Host}, port {builder.Port}, database {builder.Database ?? builder.Username}";
+    }
+
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
+
+/// <summary>The platform cannot start; the message says which setting or server is at fault.</summary>
+public sealed class StartupException(string message, Exception inner) : Exception(message, inner);

@@ -48,6 +48,7 @@ internal static class HostRunner
         OptionsValidationException o => "invalid configuration: " + string.Join(" ", o.Failures),
         ValidationException v => string.Join(" ", v.Errors.SelectMany(x => x.Value)),
         CubeException c => c.Message,
+        StartupException s => s.Message,
         AggregateException { InnerExceptions.Count: 1 } a => Describe(a.InnerException!),
         _ => null,
     };
