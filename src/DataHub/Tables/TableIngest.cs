@@ -107,8 +107,24 @@ public static class TableIngest
             ? new CsvSource(TextEncoding.OpenUtf8(inputPath, encoding), fileName, dialect, options.BatchRows)
             : new JsonLinesSource(TextEncoding.OpenUtf8(inputPath, encoding), fileName, columns, options.BatchRows);
 
-        List<ColumnPlan> plans;
-        using (var sampleSource = Open()) plans = TypeInference.Infer(sampleSource, options.InferenceRows);
+        List<ColumnPlan> InferPlans()
+        {
+            // The sample is read in whole batches, which may show JSON keys the column discovery did not see.
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    using var sampleSource = Open();
+                    return TypeInference.Infer(sampleSource, options.InferenceRows);
+                }
+                catch (SchemaWideningException widening) when (attempt < 1000)
+                {
+                    columns = [.. widening.Columns];
+                }
+            }
+        }
+
+        var plans = InferPlans();
         for (var restarts = 0; ; restarts++)
         {
             var converter = new BatchConverter(plans);
@@ -133,9 +149,8 @@ public static class TableIngest
             catch (SchemaWideningException widening) when (restarts < 4 * plans.Count + 4)
             {
                 columns = [.. widening.Columns];
-                using var sampleSource = Open();
                 var known = plans.ToDictionary(p => p.Name);
-                plans = [.. TypeInference.Infer(sampleSource, options.InferenceRows).Select(p => known.GetValueOrDefault(p.Name) ?? p)];
+                plans = [.. InferPlans().Select(p => known.GetValueOrDefault(p.Name) ?? p)];
             }
         }
     }
