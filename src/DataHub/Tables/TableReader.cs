@@ -74,14 +74,9 @@ public sealed class TableReader : IDisposable
         if (remaining <= 0 || firstRowGroup >= RowGroupCount) yield break;
         var rowGroups = Enumerable.Range(firstRowGroup, RowGroupCount - firstRowGroup).ToArray();
         using var stream = ReadWith(rowGroups, indices);
-        while (remaining > 0 && await stream.ReadNextRecordBatchAsync(cancellationToken).ConfigureAwait(false) is { } batch)
+        while (remaining > 0 && await stream.ReadNextRecordBatchAsync(cancellationToken).ConfigureAwait(false) is { } read)
         {
-            if (batch.Length > remaining)
-            {
-                var head = batch.Slice(0, (int)remaining);
-                batch.Dispose();
-                batch = head;
-            }
+            var batch = Shape(read, columns, (int)Math.Min(remaining, read.Length));
             remaining -= batch.Length;
             yield return batch;
         }
@@ -136,6 +131,26 @@ public sealed class TableReader : IDisposable
     }
 
     public void Dispose() => _reader.Dispose();
+
+    /// <summary>
+    /// Orders the columns as asked (Arrow C++ returns them in file order) and cuts the batch to <paramref name="rows"/>.
+    /// The result takes over the read batch's arrays, so disposing it frees them.
+    /// </summary>
+    private static RecordBatch Shape(RecordBatch batch, IReadOnlyList<string>? columns, int rows)
+    {
+        if (rows < batch.Length)
+        {
+            // SliceShared keeps the imported native buffers alive by reference count; the plain slice does not.
+            var head = batch.SliceShared(0, rows);
+            batch.Dispose();
+            batch = head;
+        }
+        if (columns is null) return batch;
+        var indices = columns.Select(n => batch.Schema.GetFieldIndex(n)).ToArray();
+        if (indices.SequenceEqual(Enumerable.Range(0, batch.ColumnCount))) return batch;
+        var schema = new Schema([.. indices.Select(i => batch.Schema.GetFieldByIndex(i))], batch.Schema.Metadata);
+        return new RecordBatch(schema, [.. indices.Select(i => batch.Column(i))], batch.Length);
+    }
 
     private IArrowArrayStreamReader ReadWith(int[] rowGroups, int[]? columns) => new(_reader.GetRecordBatchReader(rowGroups, columns));
 
