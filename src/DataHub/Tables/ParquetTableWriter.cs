@@ -44,10 +44,10 @@ internal static class ParquetTableWriter
                 {
                     using (batch)
                     {
-                        // Statistics run beside the native encoder: the writer releases the thread while in C++.
-                        var statsTask = Task.Run(() => stats.Add(batch), cancellationToken);
+                        // Sequential on this thread: with the producer on the other core, a third thread for statistics
+                        // only added contention on the 2-core machine this was measured on (4.3 s vs 2.5 s for 200 MB).
+                        stats.Add(batch);
                         writer.WriteRecordBatch(batch, batch.Length);
-                        await statsTask.ConfigureAwait(false);
                         rows += batch.Length;
                     }
                 }

@@ -21,7 +21,8 @@ public sealed record ColumnStatistics(
 
 public sealed record QuantileValue(double Probability, double Value);
 
-/// <summary>A frequent value; counts are exact for columns with fewer distinct values than the tracked set (1,000).</summary>
+/// <summary>A frequent value. Counts are exact while a column has under 20,000 distinct values (and, for plain
+/// string columns, under 1,000 per batch); beyond that they are lower bounds.</summary>
 public sealed record ValueCount(string Value, long Count);
 
 /// <summary>An equal-width bin [<see cref="Lower"/>, <see cref="Upper"/>); the last bin includes its upper bound.</summary>
