@@ -1,0 +1,229 @@
+using System.IO.Hashing;
+using System.Text;
+using Apache.Arrow;
+using Apache.Arrow.Types;
+
+namespace Cube.DataHub.Tables.Statistics;
+
+/// <summary>Accumulates one column's statistics batch by batch, whatever Arrow type the column has.</summary>
+internal sealed class ColumnAccumulator(Field field)
+{
+    private const int TopTracked = 1_000;
+    private static readonly double[] Probabilities = [0.25, 0.5, 0.75];
+    private readonly HyperLogLog _distinct = new();
+    private readonly Dictionary<string, long> _top = new(StringComparer.Ordinal);
+    private QuantileSketch? _sketch;
+    private long _count;
+    private long _nulls;
+    private long _values;
+    private double _mean;
+    private double _m2;
+    private double _min = double.PositiveInfinity;
+    private double _max = double.NegativeInfinity;
+    private long _minLong = long.MaxValue;
+    private long _maxLong = long.MinValue;
+
+    public Field Field { get; } = field;
+    public bool IsNumeric => Field.DataType.TypeId is ArrowTypeId.Int8 or ArrowTypeId.Int16 or ArrowTypeId.Int32 or ArrowTypeId.Int64
+        or ArrowTypeId.UInt8 or ArrowTypeId.UInt16 or ArrowTypeId.UInt32 or ArrowTypeId.UInt64 or ArrowTypeId.Float or ArrowTypeId.Double;
+    private bool IsTemporal => Field.DataType.TypeId is ArrowTypeId.Timestamp or ArrowTypeId.Date32 or ArrowTypeId.Date64;
+    public double Min => _min;
+    public double Max => _max;
+
+    public void Add(IArrowArray array)
+    {
+        _count += array.Length;
+        _nulls += array.NullCount;
+        switch (array)
+        {
+            case Int64Array a when a.Data.DataType.TypeId == ArrowTypeId.Int64: AddIntegers(a); break;
+            case TimestampArray t: AddTemporal(t.Values, t); break;
+            case Date32Array d: AddDates(d); break;
+            case BooleanArray b: AddBooleans(b); break;
+            case DictionaryArray { Dictionary: StringArray dict } d: AddDictionary(d, dict); break;
+            case StringArray s: AddStrings(s); break;
+            default:
+                if (IsNumeric) AddNumbers(array);
+                break;
+        }
+    }
+
+    public ColumnStatistics Finish(IReadOnlyList<HistogramBin>? histogram)
+    {
+        var type = Field.DataType is DictionaryType dt ? dt.ValueType.Name : Field.DataType.Name;
+        if (Field.DataType is TimestampType ts) type = ts.Timezone is null ? "timestamp" : $"timestamp[{ts.Timezone}]";
+        var numeric = IsNumeric && _values > 0;
+        object? min = null, max = null;
+        if (numeric && Field.DataType.TypeId == ArrowTypeId.Int64) (min, max) = (_minLong, _maxLong);
+        else if (numeric) (min, max) = (_min, _max);
+        else if (IsTemporal && _values > 0) (min, max) = (FormatTemporal(_minLong), FormatTemporal(_maxLong));
+        var quantiles = numeric && _sketch is not null
+            ? _sketch.Quantiles(Probabilities).Select((v, i) => new QuantileValue(Probabilities[i], v)).ToList()
+            : null;
+        var top = _top.Count == 0 ? null
+            : _top.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(20).Select(kv => new ValueCount(kv.Key, kv.Value)).ToList();
+        return new ColumnStatistics(Field.Name, type, _count, _nulls, Field.DataType.TypeId == ArrowTypeId.Boolean ? _top.Count : _distinct.Estimate(), min, max,
+            numeric ? _mean : null, numeric && _values > 1 ? Math.Sqrt(_m2 / (_values - 1)) : null, quantiles, top, histogram);
+    }
+
+    private void AddIntegers(Int64Array a)
+    {
+        var values = a.Values;
+        _sketch ??= new QuantileSketch();
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (a.NullCount > 0 && !a.IsValid(i)) continue;
+            var v = values[i];
+            if (v < _minLong) _minLong = v;
+            if (v > _maxLong) _maxLong = v;
+            AddNumber(v);
+            _distinct.Add(HyperLogLog.Mix((ulong)v));
+        }
+    }
+
+    private void AddNumbers(IArrowArray array)
+    {
+        _sketch ??= new QuantileSketch();
+        for (var i = 0; i < array.Length; i++)
+        {
+            if (!array.IsValid(i)) continue;
+            double v = array switch
+            {
+                DoubleArray d => d.Values[i],
+                FloatArray f => f.Values[i],
+                Int32Array x => x.Values[i],
+                Int16Array x => x.Values[i],
+                Int8Array x => x.Values[i],
+                UInt8Array x => x.Values[i],
+                UInt16Array x => x.Values[i],
+                UInt32Array x => x.Values[i],
+                UInt64Array x => x.Values[i],
+                Int64Array x => x.Values[i],
+                _ => double.NaN,
+            };
+            // NaN is a value of a float column, but it has no place in an order or a mean.
+            if (double.IsNaN(v)) continue;
+            AddNumber(v);
+            _distinct.Add(HyperLogLog.Mix(BitConverter.DoubleToUInt64Bits(v == 0 ? 0 : v)));
+        }
+    }
+
+    private void AddNumber(double v)
+    {
+        _values++;
+        var delta = v - _mean;
+        _mean += delta / _values;
+        _m2 += delta * (v - _mean);
+        if (v < _min) _min = v;
+        if (v > _max) _max = v;
+        _sketch!.Add(v);
+    }
+
+    private void AddTemporal(ReadOnlySpan<long> values, IArrowArray array)
+    {
+        var scale = array.Data.DataType is TimestampType t ? t.Unit switch
+        {
+            TimeUnit.Second => 1_000_000L,
+            TimeUnit.Millisecond => 1_000L,
+            _ => 1L,
+        } : 1L;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (array.NullCount > 0 && !array.IsValid(i)) continue;
+            // Nanosecond inputs are kept to microseconds for display.
+            var v = array.Data.DataType is TimestampType { Unit: TimeUnit.Nanosecond } ? values[i] / 1000 : values[i] * scale;
+            _values++;
+            if (v < _minLong) _minLong = v;
+            if (v > _maxLong) _maxLong = v;
+            _distinct.Add(HyperLogLog.Mix((ulong)v));
+        }
+    }
+
+    private void AddDates(Date32Array a)
+    {
+        var values = a.Values;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (a.NullCount > 0 && !a.IsValid(i)) continue;
+            var v = values[i] * 86_400_000_000L;
+            _values++;
+            if (v < _minLong) _minLong = v;
+            if (v > _maxLong) _maxLong = v;
+            _distinct.Add(HyperLogLog.Mix((ulong)v));
+        }
+    }
+
+    private void AddBooleans(BooleanArray a)
+    {
+        long trues = 0, falses = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (a.GetValue(i) is not { } v) continue;
+            if (v) trues++; else falses++;
+        }
+        if (trues > 0) _top["true"] = _top.GetValueOrDefault("true") + trues;
+        if (falses > 0) _top["false"] = _top.GetValueOrDefault("false") + falses;
+    }
+
+    private void AddDictionary(DictionaryArray array, StringArray dictionary)
+    {
+        var counts = new long[dictionary.Length];
+        var indices = array.Indices;
+        for (var i = 0; i < array.Length; i++)
+        {
+            if (!array.IsValid(i)) continue;
+            var code = indices switch
+            {
+                Int32Array x => x.Values[i],
+                Int16Array x => x.Values[i],
+                Int8Array x => x.Values[i],
+                UInt8Array x => x.Values[i],
+                UInt16Array x => x.Values[i],
+                UInt32Array x => (int)x.Values[i],
+                Int64Array x => (int)x.Values[i],
+                _ => 0,
+            };
+            counts[code]++;
+        }
+        for (var code = 0; code < counts.Length; code++)
+        {
+            if (counts[code] == 0) continue;
+            var bytes = dictionary.GetBytes(code);
+            _distinct.Add(XxHash3.HashToUInt64(bytes));
+            Count(Encoding.UTF8.GetString(bytes), counts[code]);
+        }
+        _values += array.Length - array.NullCount;
+    }
+
+    private void AddStrings(StringArray array)
+    {
+        var counts = new Dictionary<ulong, (long Count, int Row)>();
+        for (var i = 0; i < array.Length; i++)
+        {
+            if (array.NullCount > 0 && !array.IsValid(i)) continue;
+            var hash = XxHash3.HashToUInt64(array.GetBytes(i));
+            _distinct.Add(hash);
+            counts[hash] = counts.TryGetValue(hash, out var c) ? (c.Count + 1, c.Row) : (1, i);
+        }
+        // Only a batch's most frequent values are candidates: a unique id column must not fill the table.
+        foreach (var (_, (count, row)) in counts.OrderByDescending(kv => kv.Value.Count).Take(TopTracked))
+            Count(array.GetString(row), count);
+        _values += array.Length - array.NullCount;
+    }
+
+    private void Count(string value, long count)
+    {
+        _top[value] = _top.GetValueOrDefault(value) + count;
+        // Bounded memory: when the candidates grow past 20× the tracked size, keep the heaviest. Counts stay exact
+        // for columns with fewer distinct values than that, approximate (lower bounds) beyond.
+        if (_top.Count > TopTracked * 20)
+        {
+            var keep = _top.OrderByDescending(kv => kv.Value).Take(TopTracked).ToList();
+            _top.Clear();
+            foreach (var kv in keep) _top[kv.Key] = kv.Value;
+        }
+    }
+
+    private static string FormatTemporal(long micros) =>
+        DateTime.UnixEpoch.AddTicks(micros * 10).ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFF", System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,69 @@
+using Apache.Arrow;
+
+namespace Cube.DataHub.Tables.Statistics;
+
+/// <summary>
+/// Per-column statistics over the batches of one ingest. Histograms need the range first, so they come from a
+/// second, cheap pass that reads only the numeric columns back from the written Parquet file.
+/// </summary>
+internal sealed class TableStatisticsBuilder(Schema schema)
+{
+    public const int HistogramBins = 20;
+    private readonly ColumnAccumulator[] _columns = [.. schema.FieldsList.Select(f => new ColumnAccumulator(f))];
+
+    public void Add(RecordBatch batch)
+    {
+        for (var c = 0; c < _columns.Length; c++) _columns[c].Add(batch.Column(c));
+    }
+
+    public async Task<IReadOnlyList<ColumnStatistics>> FinishAsync(string parquetPath, CancellationToken cancellationToken)
+    {
+        var numeric = Enumerable.Range(0, _columns.Length).Where(c => _columns[c].IsNumeric && _columns[c].Min <= _columns[c].Max).ToArray();
+        var bins = numeric.ToDictionary(c => c, _ => new long[HistogramBins]);
+        if (numeric.Length > 0)
+        {
+            using var reader = TableReader.Open(parquetPath);
+            await foreach (var batch in reader.ReadAsync([.. numeric.Select(c => _columns[c].Field.Name)], cancellationToken: cancellationToken))
+            {
+                using (batch)
+                {
+                    for (var k = 0; k < numeric.Length; k++)
+                        Bin(batch.Column(k), _columns[numeric[k]].Min, _columns[numeric[k]].Max, bins[numeric[k]]);
+                }
+            }
+        }
+        return [.. _columns.Select((col, c) => col.Finish(bins.TryGetValue(c, out var counts) ? ToBins(counts, col.Min, col.Max) : null))];
+    }
+
+    private static void Bin(IArrowArray array, double min, double max, long[] counts)
+    {
+        var width = (max - min) / HistogramBins;
+        for (var i = 0; i < array.Length; i++)
+        {
+            if (!array.IsValid(i)) continue;
+            double v = array switch
+            {
+                DoubleArray d => d.Values[i],
+                Int64Array x => x.Values[i],
+                FloatArray f => f.Values[i],
+                Int32Array x => x.Values[i],
+                Int16Array x => x.Values[i],
+                Int8Array x => x.Values[i],
+                UInt8Array x => x.Values[i],
+                UInt16Array x => x.Values[i],
+                UInt32Array x => x.Values[i],
+                UInt64Array x => x.Values[i],
+                _ => double.NaN,
+            };
+            if (double.IsNaN(v)) continue;
+            var bin = width > 0 ? (int)((v - min) / width) : 0;
+            counts[Math.Clamp(bin, 0, HistogramBins - 1)]++;
+        }
+    }
+
+    private static List<HistogramBin> ToBins(long[] counts, double min, double max)
+    {
+        var width = (max - min) / HistogramBins;
+        return [.. counts.Select((n, i) => new HistogramBin(min + i * width, i == HistogramBins - 1 ? max : min + (i + 1) * width, n))];
+    }
+}

@@ -1,0 +1,91 @@
+using System.Text;
+using Apache.Arrow;
+using Apache.Arrow.Types;
+using Cube.DataHub.Tables;
+using Xunit;
+
+namespace Cube.DataHub.Tests.Tables;
+
+public sealed class TableReaderTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<string> Table(TableFiles files, int rows, int batchRows)
+    {
+        var text = new StringBuilder("i,name,x\n");
+        for (var i = 0; i < rows; i++) text.Append(i).Append(",n").Append(i % 10).Append(',').Append(i * 0.5).Append('\n');
+        var output = files.Path_("t.parquet");
+        await TableIngest.IngestFileAsync(files.Write("t.csv", text.ToString()), output, new TableIngestOptions { BatchRows = batchRows }, Ct);
+        return output;
+    }
+
+    [Fact]
+    public async Task ReadAsync_ProjectsColumnsAndLimitsRows()
+    {
+        using var files = new TableFiles();
+        using var reader = TableReader.Open(await Table(files, 10_000, 3_000));
+        Assert.Equal(10_000, reader.RowCount);
+        Assert.Equal(4, reader.RowGroupCount);
+
+        var total = 0;
+        long sum = 0;
+        await foreach (var batch in reader.ReadAsync(["x", "i"], limit: 4_321, cancellationToken: Ct))
+        {
+            using (batch)
+            {
+                Assert.Equal(["x", "i"], batch.Schema.FieldsList.Select(f => f.Name));
+                var ids = (Int64Array)batch.Column(1);
+                for (var r = 0; r < batch.Length; r++) sum += ids.GetValue(r)!.Value;
+                total += batch.Length;
+            }
+        }
+        Assert.Equal(4_321, total);
+        Assert.Equal(4_321L * 4_320 / 2, sum);
+    }
+
+    [Fact]
+    public async Task ReadAsync_KeepsDictionaryEncoding_ForRepeatingStrings()
+    {
+        using var files = new TableFiles();
+        using var reader = TableReader.Open(await Table(files, 1000, 1000));
+        Assert.IsType<DictionaryType>(reader.Schema.GetFieldByName("name").DataType);
+        await foreach (var batch in reader.ReadAsync(["name"], cancellationToken: Ct))
+            using (batch) Assert.IsType<DictionaryArray>(batch.Column(0));
+    }
+
+    [Fact]
+    public async Task PreviewAsync_ReturnsPageAcrossRowGroups()
+    {
+        using var files = new TableFiles();
+        using var reader = TableReader.Open(await Table(files, 10_000, 3_000));
+        var page = await reader.PreviewAsync(2_995, 10, cancellationToken: Ct);
+        Assert.Equal(Enumerable.Range(2_995, 10).Select(i => (object?)(long)i), page.Select(r => r["i"]));
+        Assert.Equal("n5", page[0]["name"]);
+        Assert.Equal(1497.5, page[0]["x"]);
+        Assert.Empty(await reader.PreviewAsync(10_000, 10, cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task SampleAsync_ReturnsDistinctRowsInOrder_AndIsReproducible()
+    {
+        using var files = new TableFiles();
+        using var reader = TableReader.Open(await Table(files, 10_000, 3_000));
+        var sample = await reader.SampleAsync(50, seed: 3, cancellationToken: Ct);
+        var ids = sample.Select(r => (long)r["i"]!).ToList();
+        Assert.Equal(50, ids.Distinct().Count());
+        Assert.Equal(ids.Order(), ids);
+        Assert.All(sample, r => Assert.Equal((long)r["i"]! * 0.5, r["x"]));
+        Assert.Equal(ids, (await reader.SampleAsync(50, seed: 3, cancellationToken: Ct)).Select(r => (long)r["i"]!));
+    }
+
+    [Fact]
+    public void Open_Fails_WhenColumnIsUnknown()
+    {
+        using var files = new TableFiles();
+        var path = files.Path_("p.parquet");
+        TableFiles.Query($"COPY (SELECT 1 AS a) TO '{path}' (FORMAT parquet)");
+        using var reader = TableReader.Open(path);
+        var error = Assert.Throws<TableFormatException>(() => reader.ReadAsync(["nope"], cancellationToken: Ct).GetAsyncEnumerator(Ct).MoveNextAsync().AsTask().GetAwaiter().GetResult());
+        Assert.Equal("nope", error.Column);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text;
+using Cube.DataHub.Tables;
+using Xunit;
+
+namespace Cube.DataHub.Tests.Tables;
+
+public sealed class TableStatisticsTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task IngestFileAsync_ComputesStatistics_ThatMatchDuckDb()
+    {
+        using var files = new TableFiles();
+        var random = new Random(7);
+        var text = new StringBuilder("id,amount,city,flag,at\n");
+        string[] cities = ["Oslo", "Lima", "Pune", "Kyiv", "Nice"];
+        for (var i = 0; i < 250_000; i++)
+        {
+            var amount = i % 97 == 0 ? "" : (random.NextDouble() * 1000 - 200).ToString("R", CultureInfo.InvariantCulture);
+            var town = i % 53 == 0 ? "NA" : cities[random.Next(cities.Length) % (1 + i % 5)];
+            text.Append(i * 3 % 150_001).Append(',').Append(amount).Append(',').Append(town).Append(',')
+                .Append(i % 3 == 0 ? "true" : "false").Append(',')
+                .Append(DateTime.UnixEpoch.AddMinutes(i).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)).Append('\n');
+        }
+        var input = files.Write("s.csv", text.ToString());
+        var output = files.Path_("s.parquet");
+
+        var result = await TableIngest.IngestFileAsync(input, output, new TableIngestOptions { BatchRows = 50_000 }, Ct);
+        var stats = result.Columns.ToDictionary(c => c.Name);
+
+        foreach (var column in new[] { "id", "amount" })
+        {
+            var expected = TableFiles.Query($"""
+                SELECT count(*), count({column}), min({column})::DOUBLE, max({column})::DOUBLE, avg({column}), stddev_samp({column}), count(DISTINCT {column}),
+                       quantile_cont({column}, 0.25), quantile_cont({column}, 0.5), quantile_cont({column}, 0.75)
+                FROM read_parquet('{output}')
+                """).Single();
+            var s = stats[column];
+            Assert.Equal((long)expected[0]!, s.Count);
+            Assert.Equal((long)expected[0]! - (long)expected[1]!, s.Nulls);
+            Assert.Equal((double)expected[2]!, Convert.ToDouble(s.Min, CultureInfo.InvariantCulture));
+            Assert.Equal((double)expected[3]!, Convert.ToDouble(s.Max, CultureInfo.InvariantCulture));
+            Assert.Equal((double)expected[4]!, s.Mean!.Value, 1e-6 * Math.Abs((double)expected[4]!) + 1e-9);
+            Assert.Equal((double)expected[5]!, s.StdDev!.Value, 1e-6 * (double)expected[5]!);
+            // HyperLogLog past 100k distinct values: within 2%.
+            var distinct = (long)expected[6]!;
+            Assert.InRange(s.Distinct, distinct * 0.98, distinct * 1.02);
+            // Reservoir quantiles: the sample is 131,072 of ~250k values; rank error well under 1% of the range.
+            var range = (double)expected[3]! - (double)expected[2]!;
+            for (var q = 0; q < 3; q++) Assert.Equal((double)expected[7 + q]!, s.Quantiles![q].Value, range * 0.01);
+            // Histogram: 20 bins over [min, max] that hold every non-null value, as DuckDB counts them.
+            Assert.Equal(20, s.Histogram!.Count);
+            Assert.Equal((long)expected[1]!, s.Histogram.Sum(b => b.Count));
+            var width = range / 20;
+            var firstBin = TableFiles.Query($"SELECT count(*) FROM read_parquet('{output}') WHERE {column} < {(double)expected[2]! + width:R}").Single()[0];
+            Assert.Equal((long)firstBin!, s.Histogram[0].Count);
+        }
+
+        var city = stats["city"];
+        var top = TableFiles.Query($"SELECT city, count(*) c FROM read_parquet('{output}') WHERE city IS NOT NULL GROUP BY city ORDER BY c DESC, city");
+        Assert.Equal(top.Select(r => ((string)r[0]!, (long)r[1]!)), city.TopValues!.Select(v => (v.Value, v.Count)));
+        Assert.Equal(top.Count, city.Distinct);
+        Assert.Equal((long)TableFiles.Query($"SELECT count(*) FROM read_parquet('{output}') WHERE city IS NULL").Single()[0]!, city.Nulls);
+
+        var flag = stats["flag"];
+        Assert.Equal(83_334, flag.TopValues!.Single(v => v.Value == "true").Count);
+        Assert.Equal("1970-01-01T00:00:00", stats["at"].Min);
+        Assert.Equal(DateTime.UnixEpoch.AddMinutes(249_999).ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture), stats["at"].Max);
+    }
+
+    [Fact]
+    public async Task IngestFileAsync_CountsDistinctExactly_WhenFewValues()
+    {
+        using var files = new TableFiles();
+        var text = new StringBuilder("v\n");
+        for (var i = 0; i < 5000; i++) text.Append(i % 1234).Append('\n');
+        var result = await TableIngest.IngestFileAsync(files.Write("d.csv", text.ToString()), files.Path_("d.parquet"), cancellationToken: Ct);
+        Assert.Equal(1234, result.Columns.Single().Distinct);
+    }
+}
