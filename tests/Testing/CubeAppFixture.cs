@@ -33,7 +33,7 @@ public abstract class CubeAppFixture : IAsyncLifetime
     {
         get
         {
-            if (_unavailable is not null) TestServices.Unavailable("PostgreSQL", _unavailable);
+            if (_unavailable is not null) TestServices.Unavailable(_unavailableWhat, _unavailable);
             return _factory!;
         }
     }
@@ -50,6 +50,7 @@ public abstract class CubeAppFixture : IAsyncLifetime
             ["Cube:Runs:OrphanAfter"] = "00:00:03",
             ["Cube:Runs:ProgressWriteInterval"] = "00:00:00.050",
         };
+        foreach (var (key, value) in _storage) settings[key] = value;
         if (_postgres is not null)
         {
             settings["Cube:Database:ConnectionString"] = _postgres.ConnectionString;
@@ -68,12 +69,27 @@ public abstract class CubeAppFixture : IAsyncLifetime
 
     protected virtual void ConfigureServices(IServiceCollection services) { }
 
+    /// <summary>Storage settings of this fixture's servers; local disk under the data directory unless overridden.</summary>
+    protected virtual Task<IDictionary<string, string?>> StorageSettingsAsync() => Task.FromResult<IDictionary<string, string?>>(new Dictionary<string, string?>());
+
+    private IDictionary<string, string?> _storage = new Dictionary<string, string?>();
+    private string _unavailableWhat = "PostgreSQL";
+
     public async ValueTask InitializeAsync()
     {
         if (Provider == DatabaseProvider.PostgreSql)
         {
             (_postgres, _unavailable) = await PostgresDatabase.TryCreateAsync();
             if (_postgres is null) return;
+        }
+        try
+        {
+            _storage = await StorageSettingsAsync();
+        }
+        catch (Exception e)
+        {
+            (_unavailableWhat, _unavailable) = ("The S3 test server", e.Message);
+            return;
         }
         _factory = new CubeFactory(Settings(), ConfigureServices);
         _ = _factory.Server; // start now: migrations and the first admin happen once per fixture
@@ -151,4 +167,24 @@ public class SqliteCubeApp : CubeAppFixture
 public class PostgresCubeApp : CubeAppFixture
 {
     public override DatabaseProvider Provider => DatabaseProvider.PostgreSql;
+}
+
+/// <summary>The scale-out combination: PostgreSQL metadata and S3 objects (moto_server).</summary>
+public class PostgresS3CubeApp(MotoServer moto) : CubeAppFixture
+{
+    public override DatabaseProvider Provider => DatabaseProvider.PostgreSql;
+
+    protected override async Task<IDictionary<string, string?>> StorageSettingsAsync()
+    {
+        var s3 = await moto.CreateOptionsAsync(keyPrefix: "cube/");
+        return new Dictionary<string, string?>
+        {
+            ["Cube:Storage:Kind"] = "S3",
+            ["Cube:Storage:S3:Endpoint"] = s3.Endpoint,
+            ["Cube:Storage:S3:Bucket"] = s3.Bucket,
+            ["Cube:Storage:S3:AccessKey"] = s3.AccessKey,
+            ["Cube:Storage:S3:SecretKey"] = s3.SecretKey,
+            ["Cube:Storage:S3:KeyPrefix"] = s3.KeyPrefix,
+        };
+    }
 }

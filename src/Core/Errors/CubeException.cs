@@ -37,6 +37,12 @@ public sealed class PayloadTooLargeException : CubeException
         With("limit", limit);
     }
 
+    public PayloadTooLargeException(string detail, long limit) : base(413, "Content too large", detail)
+    {
+        Limit = limit;
+        With("limit", limit);
+    }
+
     public long Limit { get; }
 }
 

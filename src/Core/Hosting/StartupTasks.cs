@@ -1,6 +1,8 @@
 using System.Data.Common;
 using Cube.Core.Data;
 using Cube.Core.Identity;
+using Cube.Core.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -8,10 +10,23 @@ using Microsoft.Extensions.Options;
 namespace Cube.Core.Hosting;
 
 /// <summary>Before the host starts listening: migrate the embedded database and create the first administrator.</summary>
-internal sealed class StartupTasks(IServiceScopeFactory scopes, IOptions<DatabaseOptions> database) : IHostedService
+internal sealed class StartupTasks(IServiceScopeFactory scopes, IOptions<DatabaseOptions> database, IObjectStore store, ILogger<StartupTasks> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Prepares the store (an S3 bucket is created when configured so). An unreachable store does not stop the
+        // start: /readyz reports it with the reason, and the platform recovers by itself once the store is back.
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            await store.CheckHealthAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Object store ({Kind}) is not ready: {Reason}", store.Kind, e.Message);
+        }
+
         await using var scope = scopes.CreateAsyncScope();
         string? password;
         try

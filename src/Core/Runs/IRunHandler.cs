@@ -41,3 +41,6 @@ internal static class RunJson
 {
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 }
+
+/// <summary>The problem a failed run reports when its failure was the client's (bad input), kept in <see cref="Run.ResultJson"/>.</summary>
+public sealed record RunProblem(int Status, string Title, string Detail, IDictionary<string, object?> Extensions);

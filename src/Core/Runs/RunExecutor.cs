@@ -119,7 +119,11 @@ public sealed class RunExecutor(
         {
             logger.LogWarning(e, "Run {RunId} ({Kind}) failed", runId, run.Kind);
             var reason = e is CubeException ? e.Message : $"{e.GetType().Name}: {e.Message}";
-            await FinishAsync(runId, RunState.Failed, null, reason);
+            // A client-caused failure keeps its problem shape (status, title, file/row/column...) for whoever waits on the run.
+            var problem = e is CubeException c
+                ? JsonSerializer.Serialize(new RunProblem(c.StatusCode, c.Title, c.Message, c.Extensions), RunJson.Options)
+                : null;
+            await FinishAsync(runId, RunState.Failed, problem, reason);
         }
         finally
         {

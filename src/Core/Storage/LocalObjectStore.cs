@@ -139,6 +139,9 @@ public sealed class LocalObjectStore : IObjectStore
         }
     }
 
+    /// <summary>The file behind a key, for readers that need random access (Parquet). The file must not be modified.</summary>
+    public string GetFilePath(string key) => PathFor(key);
+
     private string PathFor(string key)
     {
         ObjectKey.Validate(key);

@@ -1,6 +1,5 @@
 using System.Text;
 using Cube.DataHub.Tables;
-using Xunit;
 
 namespace Cube.DataHub.Tests.Tables;
 

@@ -2,7 +2,6 @@ using System.Text;
 using Apache.Arrow;
 using Apache.Arrow.Types;
 using Cube.DataHub.Tables;
-using Xunit;
 
 namespace Cube.DataHub.Tests.Tables;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Cube.DataHub.Tables;
-using Xunit;
 
 namespace Cube.DataHub.Tests.Tables;
 
