@@ -26,4 +26,7 @@ public sealed class DataHubOptions
 
     /// <summary>Limits for zip archives expanded at commit.</summary>
     public Ingest.ZipLimits Zip { get; set; } = new();
+
+    /// <summary>Which networks URL and S3 imports may reach.</summary>
+    public Ingest.ImportOptions Import { get; set; } = new();
 }

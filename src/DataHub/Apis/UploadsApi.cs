@@ -5,6 +5,8 @@ using Cube.Core.Identity;
 using Cube.Core.Runs;
 using Cube.DataHub.Catalog;
 using Cube.DataHub.Data;
+using Cube.DataHub.Ingest;
+using Microsoft.Extensions.Options;
 using Cube.DataHub.Uploads;
 using Cube.DataHub.Versions;
 using Microsoft.AspNetCore.Builder;
@@ -19,6 +21,7 @@ public sealed record UploadSessionDto(Guid Id, string State, DateTimeOffset Crea
 public sealed record StagedFileDto(string Path, long DeclaredSize, long ReceivedBytes, bool Complete, string? Sha256, bool Delete, bool Extract);
 public sealed record DeletePathsRequest(IReadOnlyList<string> Paths);
 public sealed record CommitRequest(string? Message, string? Mode, bool? Wait);
+public sealed record ImportRequest(string? Url, S3Source? S3, string? Folder, string? Message, bool? Wait);
 
 /// <summary>
 /// Uploads: open a session, PUT files (whole, or resumable chunks with <c>Content-Range</c>), mark deletions, commit.
@@ -36,6 +39,9 @@ public static class UploadsApi
             .WithSummary("Stages a file. Send the whole body, or chunks with 'Content-Range: bytes start-end/total' in order; ?extract=true expands a zip at commit.")
             .DisableAntiforgery().WithMetadata(new Microsoft.AspNetCore.Mvc.DisableRequestSizeLimitAttribute());
         group.MapPost("/{session:guid}/deletions", DeleteAsync).WithName("StageDeletions").WithSummary("Removes paths (files or folders) of the parent version in the next version.");
+        endpoints.MapPost("/api/projects/{project}/datasets/{dataset}/imports", ImportAsync).WithTags("Uploads").WithName("ImportIntoDataset")
+            .WithSummary("Imports a URL or every object under an S3 prefix into the next version, as a run; ?wait returns its outcome.")
+            .RequireAuthorization(CubePolicies.ProjectManager);
         group.MapPost("/{session:guid}/commit", CommitAsync).WithName("CommitUpload").WithSummary("Creates the next version from the session as a run; ?wait returns its outcome.");
         return endpoints;
     }
@@ -94,6 +100,26 @@ public static class UploadsApi
         var run = await runs.EnqueueAsync(CommitHandler.RunKind,
             new CommitParameters(found.Id, session, request.Message ?? "", user.RequireUserId(), mode), user.RequireUserId(), project.Id, cancellationToken);
         await db.UploadSessions.Where(s => s.Id == session).ExecuteUpdateAsync(s => s.SetProperty(x => x.RunId, run.Id), cancellationToken);
+        if (request.Wait != true) return TypedResults.Accepted($"/api/runs/{run.Id}", RunDto.From(run));
+        return await RunOutcome.WaitAsync(run.Id, runs, cancellationToken);
+    }
+
+    private static async Task<IResult> ImportAsync(string dataset, ImportRequest request, HttpContext http, ClaimsPrincipal user,
+        DatasetResolver resolver, RunService runs, IOptions<DataHubOptions> options, CancellationToken cancellationToken)
+    {
+        var project = await http.GetProjectAsync();
+        var found = await resolver.DatasetAsync(project.Id, dataset, cancellationToken);
+        if ((request.Url is null) == (request.S3 is null)) throw new ValidationException("source", "Name exactly one of url or s3.");
+        if (request.Url is not null && !Uri.TryCreate(request.Url, UriKind.Absolute, out _)) throw new ValidationException("url", $"'{request.Url}' is not an absolute URL.");
+        if (request.S3 is { } s3 && (!Uri.TryCreate(s3.Endpoint, UriKind.Absolute, out _) || string.IsNullOrWhiteSpace(s3.Bucket)))
+            throw new ValidationException("s3", "An S3 import names an absolute endpoint URL and a bucket.");
+        // Refuse internal targets before queuing, so the caller gets the reason at once; the run checks again on connect.
+        var guard = new NetworkGuard(options.Value.Import);
+        await guard.CheckAsync(new Uri(request.Url ?? request.S3!.Endpoint), cancellationToken);
+        var userId = user.RequireUserId();
+        var run = await runs.EnqueueAsync(ImportHandler.RunKind,
+            new ImportParameters(found.Id, userId, request.Message ?? $"Import from {request.Url ?? request.S3!.Endpoint}", request.Url, request.S3, request.Folder),
+            userId, project.Id, cancellationToken);
         if (request.Wait != true) return TypedResults.Accepted($"/api/runs/{run.Id}", RunDto.From(run));
         return await RunOutcome.WaitAsync(run.Id, runs, cancellationToken);
     }

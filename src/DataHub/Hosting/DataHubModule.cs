@@ -33,6 +33,7 @@ public static class DataHubModule
         services.AddScoped<TableCatalog>();
         services.AddSingleton<IRunHandler, CommitHandler>();
         services.AddSingleton<IRunHandler, GarbageCollector>();
+        services.AddSingleton<IRunHandler, Ingest.ImportHandler>();
         return builder;
     }
 

@@ -67,19 +67,8 @@ public sealed class CommitHandler : IRunHandler
             throw new ConflictException($"Some files are still uploading: {string.Join(", ", incomplete)}.").With("paths", incomplete);
 
         var dataset = await db.Datasets.AsNoTracking().FirstAsync(d => d.Id == parameters.DatasetId, cancellationToken);
-        var parent = await db.Versions.AsNoTracking().FirstOrDefaultAsync(v => v.DatasetId == dataset.Id && v.Number == dataset.LatestVersion, cancellationToken);
-        var files = new Dictionary<string, ManifestEntry>(StringComparer.Ordinal);
-        var parentTables = new Dictionary<string, VersionTable>(StringComparer.Ordinal);
-        if (parent is not null && parameters.Mode != "replace")
-        {
-            foreach (var f in await db.VersionFiles.AsNoTracking().Where(f => f.VersionId == parent.Id).ToListAsync(cancellationToken))
-                files[f.Path] = new ManifestEntry(f.Path, f.Sha256, f.Size, f.ContentType);
-        }
-        if (parent is not null)
-        {
-            foreach (var t in await db.VersionTables.AsNoTracking().Where(t => t.VersionId == parent.Id).ToListAsync(cancellationToken))
-                parentTables[t.Path] = t;
-        }
+        var parent = await ParentState.LoadAsync(db, dataset, cancellationToken);
+        var files = parameters.Mode == "replace" ? new Dictionary<string, ManifestEntry>(StringComparer.Ordinal) : new Dictionary<string, ManifestEntry>(parent.Files, StringComparer.Ordinal);
 
         var blobs = services.GetRequiredService<BlobStore>();
         var expander = services.GetRequiredService<ArchiveExpansion>();
@@ -103,22 +92,9 @@ public sealed class CommitHandler : IRunHandler
         if (files.Count > limit.MaxFilesPerCommit)
             throw new PayloadTooLargeException($"A version holds at most {limit.MaxFilesPerCommit:N0} files.", limit.MaxFilesPerCommit);
 
-        // Tables: reuse the parent's conversion when the bytes are unchanged; convert the rest, failing the whole commit on bad input.
-        var tables = new List<TableEntry>();
-        var catalog = services.GetRequiredService<TableCatalog>();
-        var tabular = limit.ConvertTables ? files.Values.Where(f => TableCatalog.IsTabular(f.Path)).ToList() : [];
-        for (var i = 0; i < tabular.Count; i++)
-        {
-            var file = tabular[i];
-            if (parentTables.TryGetValue(file.Path, out var previous) && files.TryGetValue(file.Path, out var current) && parent is not null
-                && await db.VersionFiles.AnyAsync(f => f.VersionId == parent.Id && f.Path == file.Path && f.Sha256 == current.Sha256, cancellationToken))
-            {
-                tables.Add(new TableEntry(previous.Path, previous.ParquetSha256, previous.ParquetSize, previous.RowCount, previous.SchemaJson, previous.StatisticsJson));
-                continue;
-            }
-            await context.ReportAsync(10 + 80.0 * i / tabular.Count, $"Converting {file.Path} to Parquet ({i + 1} of {tabular.Count})");
-            tables.Add(await catalog.ConvertAsync(file, cancellationToken));
-        }
+        var tables = limit.ConvertTables
+            ? await parent.BuildTablesAsync(files.Values, services.GetRequiredService<TableCatalog>(), context, cancellationToken)
+            : [];
 
         await context.ReportAsync(95, "Writing the version");
         var version = await services.GetRequiredService<VersionWriter>().CreateAsync(new NewVersion(
