@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Cube.Testing;
 
@@ -47,7 +48,8 @@ public abstract class CubeAppFixture : IAsyncLifetime
             ["Cube:Admin:Password"] = AdminPassword,
             ["Cube:Database:Provider"] = Provider == DatabaseProvider.Sqlite ? "Sqlite" : "PostgreSQL",
             ["Cube:Runs:HeartbeatInterval"] = "00:00:01",
-            ["Cube:Runs:OrphanAfter"] = "00:00:03",
+            // Long enough that a heartbeat delayed by a loaded 2-core CI machine is not taken for a dead worker.
+            ["Cube:Runs:OrphanAfter"] = "00:00:15",
             ["Cube:Runs:ProgressWriteInterval"] = "00:00:00.050",
         };
         foreach (var (key, value) in _storage) settings[key] = value;
@@ -148,12 +150,24 @@ public abstract class CubeAppFixture : IAsyncLifetime
         return slug;
     }
 
+    /// <summary>Where test servers log their warnings and errors (TMPDIR/cube-test-logs).</summary>
+    public static string LogPath { get; } = CreateLogPath();
+
+    private static string CreateLogPath()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "cube-test-logs");
+        Directory.CreateDirectory(directory);
+        return Path.Combine(directory, $"{AppDomain.CurrentDomain.FriendlyName}-{Environment.ProcessId}.log");
+    }
+
     private sealed class CubeFactory(IDictionary<string, string?> settings, Action<IServiceCollection>? services) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             foreach (var (key, value) in settings) builder.UseSetting(key, value);
             builder.UseEnvironment("Testing");
+            // Server-side warnings and errors of every test server land in one file per process, kept after the run.
+            builder.ConfigureLogging(l => l.AddProvider(new FileLoggerProvider(LogPath)));
             if (services is not null) builder.ConfigureTestServices(services);
         }
     }

@@ -54,6 +54,7 @@ public sealed class RunExecutor(
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var cancelRequested = false;
+        var leaseLost = false;
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeat = Task.Run(async () =>
         {
@@ -61,12 +62,19 @@ public sealed class RunExecutor(
             while (await timer.WaitForNextTickAsync(heartbeatStop.Token).ConfigureAwait(false))
             {
                 var beat = time.GetUtcNow();
-                var requested = await UpdateAsync(async db =>
+                var (owned, requested) = await UpdateAsync(async db =>
                 {
-                    await db.Runs.Where(r => r.Id == runId && r.WorkerId == worker.Id && r.State == RunState.Running)
+                    var beats = await db.Runs.Where(r => r.Id == runId && r.WorkerId == worker.Id && r.State == RunState.Running)
                         .ExecuteUpdateAsync(s => s.SetProperty(r => r.HeartbeatAt, beat), heartbeatStop.Token);
-                    return await db.Runs.Where(r => r.Id == runId).Select(r => r.CancelRequested).FirstAsync(heartbeatStop.Token);
+                    return (beats > 0, await db.Runs.Where(r => r.Id == runId).Select(r => r.CancelRequested).FirstAsync(heartbeatStop.Token));
                 }).ConfigureAwait(false);
+                if (!owned)
+                {
+                    // Recovery gave the run to another worker (this one looked dead): stop, so the work never runs twice at once.
+                    leaseLost = true;
+                    await cts.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
                 if (requested)
                 {
                     cancelRequested = true;
@@ -99,6 +107,10 @@ public sealed class RunExecutor(
             await using var scope = services.CreateAsyncScope();
             var result = await handler.ExecuteAsync(new RunContext(run, scope.ServiceProvider, Report), cts.Token);
             await FinishAsync(runId, RunState.Succeeded, result is null ? null : JsonSerializer.Serialize(result, RunJson.Options), null);
+        }
+        catch (OperationCanceledException) when (leaseLost)
+        {
+            logger.LogWarning("Run {RunId} ({Kind}) was taken over by another worker; this one stopped", runId, run.Kind);
         }
         catch (OperationCanceledException) when (cancelRequested)
         {
