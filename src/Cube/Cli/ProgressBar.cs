@@ -13,7 +13,8 @@ internal sealed class ProgressBar(TextWriter error, bool enabled, long totalByte
     private static readonly TimeSpan RedrawInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private TimeSpan _lastDraw = TimeSpan.MinValue;
+    // One interval in the past, so the first report draws at once.
+    private TimeSpan _lastDraw = -RedrawInterval;
     private int _lastWidth;
     private long _done;
 
