@@ -13,7 +13,8 @@ namespace Cube.Cli;
 /// </summary>
 internal static class CubeCommands
 {
-    public static RootCommand Build()
+    /// <summary>All verbs. <paramref name="console"/> redirects the client verbs' output and HTTP (tests); the real console otherwise.</summary>
+    public static RootCommand Build(CliConsole? console = null)
     {
         var root = new RootCommand("Cube: datasets, feature pipelines, labeling, training, serving and knowledge bases in one platform.");
         root.Subcommands.Add(Serve());
@@ -21,6 +22,7 @@ internal static class CubeCommands
         root.Subcommands.Add(Migrate());
         root.Subcommands.Add(Users());
         root.Subcommands.Add(Tokens());
+        root.Subcommands.Add(DatasetCommands.Build(console ?? CliConsole.System));
         return root;
     }
 
