@@ -51,6 +51,7 @@ internal sealed class DatasetCommands(CliConsole console)
     {
         var tag = new Option<string?>("--tag") { Description = "Only datasets with this tag." };
         var kind = new Option<string?>("--kind") { Description = "Only datasets of this kind." };
+        kind.AcceptOnlyFromAmong("tabular", "image", "text", "mixed");
         var query = new Option<string?>("--query", "-q") { Description = "Text in the name or description." };
         var command = new Command("ls", "Lists the project's datasets.") { tag, kind, query };
         SetAction(command, async (parse, api, cancellationToken) =>

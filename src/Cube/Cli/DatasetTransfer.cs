@@ -169,25 +169,25 @@ internal sealed class DatasetTransfer(CubeApiClient api, CliConsole console, str
         foreach (var (file, target) in targets)
         {
             var folder = Path.GetDirectoryName(target)!;
-            Directory.CreateDirectory(folder);
+            // Checked before creating: creating folders through a link would already write outside.
             RefuseLinkedFolders(root, folder);
+            Directory.CreateDirectory(folder);
             var partial = target + ".cube-partial";
             using var response = await api.Http.GetAsync($"{api.Dataset(dataset)}/versions/{version.Number}/files/{CubeApiClient.EscapePath(file.Path)}",
                 HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             await CubeApiClient.EnsureAsync(response, cancellationToken);
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long done = 0;
-            await using (var source = await response.Content.ReadAsStreamAsync(cancellationToken))
-            await using (var sink = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1, useAsync: true))
+            long done;
+            try
             {
-                int read;
-                while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
-                {
-                    hash.AppendData(buffer, 0, read);
-                    await sink.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                    done += read;
-                    progress.Report(before + done, file.Path, done, file.Size);
-                }
+                await using var source = await response.Content.ReadAsStreamAsync(cancellationToken);
+                done = await CopyAsync(source, partial, hash, buffer, d => progress.Report(before + d, file.Path, d, file.Size), cancellationToken);
+            }
+            catch
+            {
+                // A broken download leaves no half file behind that a later run could mistake for data.
+                File.Delete(partial);
+                throw;
             }
             var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
             if (done != file.Size || !string.Equals(actual, file.Sha256, StringComparison.OrdinalIgnoreCase))
@@ -201,6 +201,22 @@ internal sealed class DatasetTransfer(CubeApiClient api, CliConsole console, str
         progress.Finish();
         console.Out.WriteLine($"Pulled {dataset} v{version.Number}: {files.Count} files, {ProgressBar.Bytes(total)} into {root}");
         return version.Number;
+    }
+
+    /// <summary>Writes <paramref name="source"/> to <paramref name="path"/>, hashing as it goes; returns the bytes written.</summary>
+    private static async Task<long> CopyAsync(Stream source, string path, IncrementalHash hash, byte[] buffer, Action<long> report, CancellationToken cancellationToken)
+    {
+        await using var sink = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1, useAsync: true);
+        long done = 0;
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+            await sink.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            done += read;
+            report(done);
+        }
+        return done;
     }
 
     /// <summary>
