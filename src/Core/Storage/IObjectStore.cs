@@ -15,6 +15,13 @@ public interface IObjectStore
     /// </summary>
     Task<ObjectInfo> PutAsync(string key, Stream content, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Content-addressed put: streams <paramref name="content"/> while hashing it, then stores it under
+    /// <paramref name="keyForSha256"/>(hash) unless an object is already there (same key, same bytes by construction).
+    /// One pass and no copy, whatever the engine. Refuses bodies over <paramref name="maxBytes"/> while streaming.
+    /// </summary>
+    Task<ObjectInfo> PutContentAddressedAsync(Stream content, Func<string, string> keyForSha256, long? maxBytes = null, CancellationToken cancellationToken = default);
+
     /// <summary>Opens the object, or the given byte range of it, for reading. Throws <see cref="ObjectNotFoundException"/>.</summary>
     Task<Stream> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default);
 

@@ -47,6 +47,33 @@ public sealed class LocalObjectStore : IObjectStore
         }
     }
 
+    public async Task<ObjectInfo> PutContentAddressedAsync(Stream content, Func<string, string> keyForSha256, long? maxBytes = null, CancellationToken cancellationToken = default)
+    {
+        var temp = Path.Combine(_tempDirectory, Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var hashing = new HashingReadStream(content, maxBytes);
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await hashing.CopyToAsync(file, 1 << 16, cancellationToken);
+                file.Flush(flushToDisk: true);
+            }
+            var key = keyForSha256(hashing.Sha256Hex);
+            var path = PathFor(key);
+            if (!File.Exists(path))
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                // A concurrent writer of the same content may win the race; its bytes are the same, so overwriting is harmless.
+                File.Move(temp, path, overwrite: true);
+            }
+            return new ObjectInfo(key, hashing.BytesRead, File.GetLastWriteTimeUtc(path), hashing.Sha256Hex);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
     public Task<Stream> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
     {
         var path = PathFor(key);

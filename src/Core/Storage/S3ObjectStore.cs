@@ -111,6 +111,37 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         return new ObjectInfo(key, size, stat?.LastModified ?? DateTimeOffset.UtcNow, sha256);
     }
 
+    public async Task<ObjectInfo> PutContentAddressedAsync(Stream content, Func<string, string> keyForSha256, long? maxBytes = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        using var hashing = new HashingReadStream(content, maxBytes);
+        await using var spool = await SpoolAsync(hashing, cancellationToken).ConfigureAwait(false);
+        var size = hashing.BytesRead;
+        var sha256 = hashing.Sha256Hex;
+        var key = keyForSha256(sha256);
+        // Already stored: the key is the content's hash, so the bytes are the same; one HEAD instead of an upload.
+        if (await HeadAsync(key, cancellationToken).ConfigureAwait(false) is { } existing) return existing with { Sha256 = sha256 };
+        var name = ObjectName(key);
+        try
+        {
+            await _client.PutObjectAsync(new PutObjectArgs()
+                .WithBucket(_bucket)
+                .WithObject(name)
+                .WithStreamData(spool)
+                .WithObjectSize(size)
+                .WithContentType("application/octet-stream")
+                .WithHeaders(new Dictionary<string, string>(StringComparer.Ordinal) { [Sha256Header] = sha256 }),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not InvalidObjectKeyException)
+        {
+            await AbortIncompleteUploadAsync(name).ConfigureAwait(false);
+            if (e is OperationCanceledException) throw;
+            throw Translate(e, key);
+        }
+        return new ObjectInfo(key, size, DateTimeOffset.UtcNow, sha256);
+    }
+
     public async Task<Stream> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
     {
         var name = ObjectName(key);

@@ -7,8 +7,8 @@ namespace Cube.DataHub.Blobs;
 public sealed record BlobInfo(string Sha256, long Size);
 
 /// <summary>
-/// Content-addressed storage over <see cref="IObjectStore"/>: bytes are streamed to a staging key while hashed, then
-/// promoted to <c>blobs/sha256/ab/cd/{hash}</c>. Identical content is stored once across versions and datasets.
+/// Content-addressed storage over <see cref="IObjectStore"/>: bytes are hashed while streamed and stored at
+/// <c>blobs/sha256/ab/cd/{hash}</c>. Identical content is stored once across versions and datasets.
 /// </summary>
 public sealed class BlobStore(IObjectStore store, IOptions<CubeOptions> cube)
 {
@@ -24,22 +24,8 @@ public sealed class BlobStore(IObjectStore store, IOptions<CubeOptions> cube)
     /// <summary>Stores <paramref name="content"/> and returns its hash; refuses bodies over <paramref name="maxBytes"/> while streaming.</summary>
     public async Task<BlobInfo> PutAsync(Stream content, long? maxBytes = null, CancellationToken cancellationToken = default)
     {
-        var staging = $"{StagingPrefix}blobs/{Guid.NewGuid():N}";
-        try
-        {
-            using var limited = new HashingReadStream(content, maxBytes);
-            var staged = await store.PutAsync(staging, limited, cancellationToken);
-            var sha = staged.Sha256 ?? limited.Sha256Hex;
-            var key = KeyFor(sha);
-            // A blob that already exists has the same bytes by construction: keep it, drop the staged copy.
-            if (await store.HeadAsync(key, cancellationToken) is null)
-                await store.CopyAsync(staging, key, cancellationToken);
-            return new BlobInfo(sha, staged.Size);
-        }
-        finally
-        {
-            await store.DeleteAsync(staging, CancellationToken.None);
-        }
+        var stored = await store.PutContentAddressedAsync(content, KeyFor, maxBytes, cancellationToken);
+        return new BlobInfo(stored.Sha256!, stored.Size);
     }
 
     /// <summary>Stores a local file (e.g. a Parquet file just written) as a blob.</summary>

@@ -11,6 +11,7 @@ public abstract class DataHubDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<VersionFile> VersionFiles => Set<VersionFile>();
     public DbSet<VersionTable> VersionTables => Set<VersionTable>();
     public DbSet<VersionTag> VersionTags => Set<VersionTag>();
+    public DbSet<VersionImage> VersionImages => Set<VersionImage>();
     public DbSet<LineageEdge> LineageEdges => Set<LineageEdge>();
     public DbSet<Blob> Blobs => Set<Blob>();
     public DbSet<UploadSession> UploadSessions => Set<UploadSession>();
@@ -63,6 +64,15 @@ public abstract class DataHubDbContext(DbContextOptions options) : DbContext(opt
             e.Property(t => t.ParquetSha256).HasMaxLength(64);
             e.HasIndex(t => t.ParquetSha256);
             e.HasOne<DatasetVersion>().WithMany().HasForeignKey(t => t.VersionId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<VersionImage>(e =>
+        {
+            e.ToTable("datahub_version_images");
+            e.HasKey(i => new { i.VersionId, i.Path });
+            e.Property(i => i.Path).HasMaxLength(1024);
+            e.Property(i => i.Sha256).HasMaxLength(64);
+            e.Property(i => i.Format).HasMaxLength(16);
+            e.HasOne<DatasetVersion>().WithMany().HasForeignKey(i => i.VersionId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<VersionTag>(e =>
         {

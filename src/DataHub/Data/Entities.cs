@@ -80,6 +80,18 @@ public sealed class VersionTable
     public required string StatisticsJson { get; set; }
 }
 
+/// <summary>An image file of a version with its decoded dimensions, for statistics and the image grid.</summary>
+public sealed class VersionImage
+{
+    public Guid VersionId { get; set; }
+    public required string Path { get; set; }
+    public required string Sha256 { get; set; }
+    public int Width { get; set; }
+    public int Height { get; set; }
+    /// <summary>png, jpeg, gif, webp, bmp, ...</summary>
+    public required string Format { get; set; }
+}
+
 /// <summary>A named pointer to a version (<c>gold</c>, <c>train-2026-11</c>); moving it is allowed, versions never change.</summary>
 public sealed class VersionTag
 {

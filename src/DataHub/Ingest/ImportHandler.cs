@@ -93,10 +93,11 @@ public sealed class ImportHandler : IRunHandler
         var files = new Dictionary<string, ManifestEntry>(parent.Files, StringComparer.Ordinal);
         foreach (var entry in imported) files[entry.Path] = entry;
         var tables = options.ConvertTables ? await parent.BuildTablesAsync(files.Values, services.GetRequiredService<TableCatalog>(), context, cancellationToken) : [];
+        var images = await parent.BuildImagesAsync(files.Values, services.GetRequiredService<Images.ImageCatalog>(), context, cancellationToken);
         await context.ReportAsync(95, "Writing the version");
         var version = await services.GetRequiredService<VersionWriter>().CreateAsync(new NewVersion(
             dataset.Id, files.Values.OrderBy(f => f.Path, StringComparer.Ordinal).ToList(), tables, p.Message, p.AuthorId,
-            p.Url is null ? "s3" : "url", JsonSerializer.Serialize(source), context.RunId), cancellationToken);
+            p.Url is null ? "s3" : "url", JsonSerializer.Serialize(source), context.RunId, Images: images), cancellationToken);
         return new CommitResult(version.Id, version.Number, version.FileCount, version.TotalBytes, tables.Count);
     }
 }

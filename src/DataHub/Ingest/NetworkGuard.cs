@@ -40,9 +40,20 @@ public sealed class NetworkGuard(ImportOptions options)
     public string? Check(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        // IPv6 forms that carry an IPv4 address (NAT64 64:ff9b::/96, 6to4 2002::/16) are judged by the address they carry.
+        if (Embedded(address) is { } inner && Check(inner) is { } innerProblem) return $"{address} embeds {innerProblem}";
         if (_allowed.Any(n => n.Contains(address))) return null;
         var hit = Forbidden.FirstOrDefault(n => n.Contains(address));
         return hit == default ? null : $"{address} is an internal address ({hit})";
+    }
+
+    private static IPAddress? Embedded(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6) return null;
+        var bytes = address.GetAddressBytes();
+        if (bytes[0] == 0x00 && bytes[1] == 0x64 && bytes[2] == 0xff && bytes[3] == 0x9b && bytes[4..12].All(b => b == 0)) return new IPAddress(bytes[12..16]);
+        if (bytes[0] == 0x20 && bytes[1] == 0x02) return new IPAddress(bytes[2..6]);
+        return null;
     }
 
     /// <summary>Validates the URL's scheme and credentials and every address its host resolves to.</summary>
@@ -71,6 +82,8 @@ public sealed class NetworkGuard(ImportOptions options)
     public SocketsHttpHandler CreateHandler() => new()
     {
         AllowAutoRedirect = false,
+        // Through a proxy the guard would judge the proxy, not the target.
+        UseProxy = false,
         ConnectTimeout = TimeSpan.FromSeconds(15),
         ConnectCallback = async (context, cancellationToken) =>
         {

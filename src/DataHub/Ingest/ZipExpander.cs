@@ -31,6 +31,7 @@ public sealed class ZipExpander(ZipLimits limits)
     {
         var items = new List<ZipItem>();
         var names = new HashSet<string>(StringComparer.Ordinal);
+        var folded = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var total = new Budget(limits, archiveName);
         foreach (var entry in archive.Entries)
         {
@@ -43,6 +44,8 @@ public sealed class ZipExpander(ZipLimits limits)
             var problem = DatasetPath.Check(entry.FullName, out var path);
             if (problem is not null) throw Dangerous(archiveName, entry.FullName, problem);
             if (!names.Add(path)) throw Dangerous(archiveName, entry.FullName, "the archive holds this path twice");
+            // Paths differing only in case would overwrite each other on case-insensitive file systems when pulled.
+            if (!folded.Add(path)) throw Dangerous(archiveName, entry.FullName, "another entry differs from it only in letter case");
             var captured = entry;
             items.Add(new ZipItem(path, entry.CompressedLength, () => new LimitedInflateStream(captured.Open(), captured.CompressedLength, path, total)));
         }

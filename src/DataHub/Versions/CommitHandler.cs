@@ -96,10 +96,12 @@ public sealed class CommitHandler : IRunHandler
             ? await parent.BuildTablesAsync(files.Values, services.GetRequiredService<TableCatalog>(), context, cancellationToken)
             : [];
 
+        var images = await parent.BuildImagesAsync(files.Values, services.GetRequiredService<Images.ImageCatalog>(), context, cancellationToken);
+
         await context.ReportAsync(95, "Writing the version");
         var version = await services.GetRequiredService<VersionWriter>().CreateAsync(new NewVersion(
             dataset.Id, files.Values.OrderBy(f => f.Path, StringComparer.Ordinal).ToList(), tables, parameters.Message, parameters.AuthorId,
-            "upload", JsonSerializer.Serialize(new { session = session.Id, staged = staged.Count }), context.RunId, CommitsSessionId: session.Id), cancellationToken);
+            "upload", JsonSerializer.Serialize(new { session = session.Id, staged = staged.Count }), context.RunId, CommitsSessionId: session.Id, Images: images), cancellationToken);
         return new CommitResult(version.Id, version.Number, version.FileCount, version.TotalBytes, tables.Count);
     }
 }

@@ -1,5 +1,6 @@
 using Cube.Core.Runs;
 using Cube.DataHub.Data;
+using Cube.DataHub.Images;
 using Cube.DataHub.Tables;
 using Microsoft.EntityFrameworkCore;
 
@@ -14,6 +15,7 @@ internal sealed class ParentState
     public DatasetVersion? Version { get; private init; }
     public Dictionary<string, ManifestEntry> Files { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, VersionTable> Tables { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, VersionImage> Images { get; } = new(StringComparer.Ordinal);
 
     public static async Task<ParentState> LoadAsync(DataHubDbContext db, Dataset dataset, CancellationToken cancellationToken)
     {
@@ -24,6 +26,8 @@ internal sealed class ParentState
             state.Files[f.Path] = new ManifestEntry(f.Path, f.Sha256, f.Size, f.ContentType);
         foreach (var t in await db.VersionTables.AsNoTracking().Where(t => t.VersionId == parent.Id).ToListAsync(cancellationToken))
             state.Tables[t.Path] = t;
+        foreach (var i in await db.VersionImages.AsNoTracking().Where(i => i.VersionId == parent.Id).ToListAsync(cancellationToken))
+            state.Images[i.Path] = i;
         return state;
     }
 
@@ -47,5 +51,24 @@ internal sealed class ParentState
             tables.Add(await catalog.ConvertAsync(file, cancellationToken));
         }
         return tables;
+    }
+
+    /// <summary>Dimensions and format of every image of the new manifest, reusing the parent's where the bytes are unchanged.</summary>
+    public async Task<List<ImageEntry>> BuildImagesAsync(IEnumerable<ManifestEntry> files, ImageCatalog catalog, RunContext context, CancellationToken cancellationToken)
+    {
+        var images = new List<ImageEntry>();
+        var candidates = files.Where(f => ImageCatalog.IsImage(f.Path)).ToList();
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var file = candidates[i];
+            if (Images.TryGetValue(file.Path, out var previous) && previous.Sha256 == file.Sha256)
+            {
+                images.Add(new ImageEntry(previous.Path, previous.Sha256, previous.Width, previous.Height, previous.Format));
+                continue;
+            }
+            if (i % 50 == 0) await context.ReportAsync(90 + 4.0 * i / candidates.Count, $"Reading images ({i + 1} of {candidates.Count})");
+            images.Add(await catalog.DescribeAsync(file, cancellationToken));
+        }
+        return images;
     }
 }

@@ -23,7 +23,8 @@ public sealed record NewVersion(
     IReadOnlyList<Guid>? Upstream = null,
     string LineageKind = "derived",
     Guid? ParentId = null,
-    Guid? CommitsSessionId = null);
+    Guid? CommitsSessionId = null,
+    IReadOnlyList<Images.ImageEntry>? Images = null);
 
 /// <summary>
 /// Makes versions visible. Everything of a version (row, manifest, tables, lineage) is inserted in one transaction
@@ -73,6 +74,10 @@ public sealed class VersionWriter(DataHubDbContext db, TimeProvider time)
                 {
                     VersionId = version.Id, Path = t.Path, ParquetSha256 = t.ParquetSha256, ParquetSize = t.ParquetSize,
                     RowCount = t.RowCount, SchemaJson = t.SchemaJson, StatisticsJson = t.StatisticsJson,
+                }));
+                db.VersionImages.AddRange((request.Images ?? []).Select(i => new VersionImage
+                {
+                    VersionId = version.Id, Path = i.Path, Sha256 = i.Sha256, Width = i.Width, Height = i.Height, Format = i.Format,
                 }));
                 foreach (var upstream in request.Upstream ?? [])
                     db.LineageEdges.Add(new LineageEdge { UpstreamVersionId = upstream, DownstreamVersionId = version.Id, Kind = request.LineageKind, RunId = request.RunId });

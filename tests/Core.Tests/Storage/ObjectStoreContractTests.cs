@@ -32,6 +32,37 @@ public abstract class ObjectStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PutContentAddressedAsync_StoresUnderTheHashKeyOnce()
+    {
+        var bytes = TestData.Bytes(50_000);
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        static string Key(string sha) => $"cas/{sha[..2]}/{sha}";
+
+        var first = await Store.PutContentAddressedAsync(new MemoryStream(bytes), Key, null, Ct);
+        var second = await Store.PutContentAddressedAsync(new MemoryStream(bytes), Key, null, Ct);
+
+        Assert.Equal(Key(expected), first.Key);
+        Assert.Equal(expected, first.Sha256);
+        Assert.Equal(first.Key, second.Key);
+        Assert.Equal(expected, second.Sha256);
+        Assert.Equal(bytes.Length, second.Size);
+        await using var read = await Store.GetAsync(first.Key, null, Ct);
+        using var copy = new MemoryStream();
+        await read.CopyToAsync(copy, Ct);
+        Assert.Equal(bytes, copy.ToArray());
+        var listed = await Store.ListAsync("cas/", null, 100, Ct);
+        Assert.Single(listed.Items);
+    }
+
+    [Fact]
+    public async Task PutContentAddressedAsync_RefusesOversizedBodies_AndStoresNothing()
+    {
+        await Assert.ThrowsAsync<Cube.Core.Errors.PayloadTooLargeException>(() =>
+            Store.PutContentAddressedAsync(new MemoryStream(TestData.Bytes(10_000)), sha => $"cas-limit/{sha}", 1_000, Ct));
+        Assert.Empty((await Store.ListAsync("cas-limit/", null, 10, Ct)).Items);
+    }
+
+    [Fact]
     public async Task PutAsync_RoundTripsBytesAndReportsSha256AndSize_WhenBodyIsSmall()
     {
         var bytes = TestData.Bytes(10_000);

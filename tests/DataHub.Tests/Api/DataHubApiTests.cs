@@ -26,6 +26,17 @@ public abstract class DataHubApiTests(CubeAppFixture app)
 
     private static string CultureInvariant(FormattableString s) => s.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>A real encoded image with a gradient, so decoders and thumbnails have something to work on.</summary>
+    internal static byte[] Image(int width, int height, SkiaSharp.SKEncodedImageFormat format = SkiaSharp.SKEncodedImageFormat.Png)
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(width, height);
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+                bitmap.SetPixel(x, y, new SkiaSharp.SKColor((byte)(x * 255 / width), (byte)(y * 255 / height), 128));
+        using var image = SkiaSharp.SKImage.FromBitmap(bitmap);
+        return image.Encode(format, 90).ToArray();
+    }
+
     private async Task<(DataHubClient Client, string Project)> ManagerAsync()
     {
         var (http, name) = await app.CreateUserClientAsync("manager");
@@ -39,9 +50,9 @@ public abstract class DataHubApiTests(CubeAppFixture app)
         var (hub, _) = await ManagerAsync();
         await hub.CreateDatasetAsync("reviews", "mixed", "nlp", "raw");
         var csv = Csv(500);
-        var png = Enumerable.Range(0, 3000).Select(i => (byte)(i * 7)).ToArray();
+        var png = Image(300, 200);
         var number = await hub.PushAsync("reviews", "first import",
-            ("tables/reviews.csv", csv), ("images/a/cat.png", png), ("images/b/dog.png", png.Reverse().ToArray()), ("README.md", "# hello"u8.ToArray()));
+            ("tables/reviews.csv", csv), ("images/a/cat.png", png), ("images/b/dog.jpg", Image(90, 120, SkiaSharp.SKEncodedImageFormat.Jpeg)), ("README.md", "# hello"u8.ToArray()));
         Assert.Equal(1, number);
 
         var version = await hub.Http.GetFromJsonAsync<VersionDto>($"{hub.Base("reviews")}/versions/latest");
@@ -61,7 +72,24 @@ public abstract class DataHubApiTests(CubeAppFixture app)
 
         // Manifest listing by prefix.
         var files = await hub.Http.GetFromJsonAsync<FilePageDto>($"{hub.Base("reviews")}/versions/1/files?prefix=images/");
-        Assert.Equal(["images/a/cat.png", "images/b/dog.png"], files!.Items.Select(f => f.Path));
+        Assert.Equal(["images/a/cat.png", "images/b/dog.jpg"], files!.Items.Select(f => f.Path));
+
+        // Image statistics and thumbnails.
+        var stats = await hub.Http.GetFromJsonAsync<ImageStatsDto>($"{hub.Base("reviews")}/versions/1/images/stats");
+        Assert.Equal(2, stats!.Count);
+        Assert.Equal(1, stats.Formats["png"]);
+        Assert.Equal(1, stats.Formats["jpeg"]);
+        Assert.Equal(90, stats.MinWidth);
+        Assert.Equal(300, stats.MaxWidth);
+        var grid = await hub.Http.GetFromJsonAsync<ImagePageDto>($"{hub.Base("reviews")}/versions/1/images");
+        var cat = grid!.Items.First(i => i.Path == "images/a/cat.png");
+        Assert.Equal((300, 200), (cat.Width, cat.Height));
+        var thumbnail = await hub.Http.GetByteArrayAsync(cat.ThumbnailUrl.Replace("size=256", "size=128"));
+        using (var decoded = SkiaSharp.SKBitmap.Decode(thumbnail))
+        {
+            Assert.Equal(128, decoded.Width);
+            Assert.Equal(85, decoded.Height);
+        }
 
         // The CSV became a table with schema and statistics.
         var tables = await hub.Http.GetFromJsonAsync<List<TableSummaryDto>>($"{hub.Base("reviews")}/versions/1/tables");
@@ -163,6 +191,41 @@ public abstract class DataHubApiTests(CubeAppFixture app)
         await DataHubClient.EnsureAsync(await hub.PutAsync("broken", session, "ragged.csv", "a,b,c\n1,2,3\n4,5,6\n"u8.ToArray()));
         await DataHubClient.EnsureAsync(await hub.CommitAsync("broken", session, "fixed"));
         Assert.Equal(1, (await hub.Http.GetFromJsonAsync<DatasetDto>(hub.Base("broken")))!.LatestVersion);
+    }
+
+    [Fact]
+    public async Task CorruptImage_FailsTheCommitNamingTheFile()
+    {
+        var (hub, _) = await ManagerAsync();
+        await hub.CreateDatasetAsync("photos", "image");
+        var session = await hub.OpenSessionAsync("photos");
+        await DataHubClient.EnsureAsync(await hub.PutAsync("photos", session, "ok.png", Image(10, 10)));
+        await DataHubClient.EnsureAsync(await hub.PutAsync("photos", session, "broken.png", "not an image at all"u8.ToArray()));
+        var response = await hub.CommitAsync("photos", session, "bad image");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("broken.png", (await DataHubClient.ProblemAsync(response)).GetProperty("file").GetString());
+        Assert.Equal(0, (await hub.Http.GetFromJsonAsync<DatasetDto>(hub.Base("photos")))!.LatestVersion);
+    }
+
+    [Fact]
+    public async Task TenThousandFiles_CommitInOneVersion()
+    {
+        var (hub, _) = await ManagerAsync();
+        hub.Http.Timeout = TimeSpan.FromMinutes(5); // 10,000 objects through a Python S3 test server take a while
+        await hub.CreateDatasetAsync("many");
+        var session = await hub.OpenSessionAsync("many");
+        var zip = new MemoryStream();
+        using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
+            for (var i = 0; i < 10_000; i++)
+            {
+                using var entry = archive.CreateEntry($"shard-{i / 1000}/item-{i:D5}.txt", CompressionLevel.Fastest).Open();
+                entry.Write(Encoding.UTF8.GetBytes($"item {i}"));
+            }
+        await DataHubClient.EnsureAsync(await hub.PutAsync("many", session, "items.zip", zip.ToArray(), extract: true));
+        await DataHubClient.EnsureAsync(await hub.CommitAsync("many", session, "ten thousand"));
+        var version = await hub.Http.GetFromJsonAsync<VersionDto>($"{hub.Base("many")}/versions/latest");
+        Assert.Equal(10_000, version!.FileCount);
+        Assert.Equal("item 9999", await hub.Http.GetStringAsync($"{hub.Base("many")}/versions/latest/files/shard-9/item-09999.txt"));
     }
 
     [Theory]

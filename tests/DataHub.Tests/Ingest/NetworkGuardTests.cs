@@ -20,6 +20,8 @@ public sealed class NetworkGuardTests
     [InlineData("fe80::1")]
     [InlineData("fd00::1")]
     [InlineData("::ffff:127.0.0.1")]
+    [InlineData("64:ff9b::a9fe:a9fe")]
+    [InlineData("2002:7f00:1::1")]
     public void Check_RefusesInternalAddresses(string address)
     {
         Assert.NotNull(new NetworkGuard(new ImportOptions()).Check(IPAddress.Parse(address)));

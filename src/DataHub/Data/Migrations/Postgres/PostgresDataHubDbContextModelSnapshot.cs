@@ -285,6 +285,36 @@ namespace Cube.DataHub.Data.Migrations.Postgres
                     b.ToTable("datahub_version_files", (string)null);
                 });
 
+            modelBuilder.Entity("Cube.DataHub.Data.VersionImage", b =>
+                {
+                    b.Property<Guid>("VersionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Path")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int>("Height")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("Width")
+                        .HasColumnType("integer");
+
+                    b.HasKey("VersionId", "Path");
+
+                    b.ToTable("datahub_version_images", (string)null);
+                });
+
             modelBuilder.Entity("Cube.DataHub.Data.VersionTable", b =>
                 {
                     b.Property<Guid>("VersionId")
@@ -373,6 +403,15 @@ namespace Cube.DataHub.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Cube.DataHub.Data.VersionFile", b =>
+                {
+                    b.HasOne("Cube.DataHub.Data.DatasetVersion", null)
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Cube.DataHub.Data.VersionImage", b =>
                 {
                     b.HasOne("Cube.DataHub.Data.DatasetVersion", null)
                         .WithMany()

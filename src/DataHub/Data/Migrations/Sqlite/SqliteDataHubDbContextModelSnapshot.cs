@@ -280,6 +280,36 @@ namespace Cube.DataHub.Data.Migrations.Sqlite
                     b.ToTable("datahub_version_files", (string)null);
                 });
 
+            modelBuilder.Entity("Cube.DataHub.Data.VersionImage", b =>
+                {
+                    b.Property<Guid>("VersionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Path")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Height")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Width")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("VersionId", "Path");
+
+                    b.ToTable("datahub_version_images", (string)null);
+                });
+
             modelBuilder.Entity("Cube.DataHub.Data.VersionTable", b =>
                 {
                     b.Property<Guid>("VersionId")
@@ -368,6 +398,15 @@ namespace Cube.DataHub.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Cube.DataHub.Data.VersionFile", b =>
+                {
+                    b.HasOne("Cube.DataHub.Data.DatasetVersion", null)
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Cube.DataHub.Data.VersionImage", b =>
                 {
                     b.HasOne("Cube.DataHub.Data.DatasetVersion", null)
                         .WithMany()
