@@ -28,7 +28,7 @@ public sealed class AdminBootstrap(CoreDbContext db, IdentityService identity, I
         {
             await identity.CreateUserAsync(options.Value.UserName, password, isAdmin: true, "Administrator", cancellationToken);
         }
-        catch (Errors.ConflictException)
+        catch (Exception e) when (e is Errors.ConflictException or DbUpdateException)
         {
             return null; // another process created it first
         }
