@@ -69,8 +69,8 @@ public sealed class DatasetCliTests(SqliteCubeApp app) : IClassFixture<SqliteCub
         using var work = new TempDirectory();
         var data = Path.Combine(work.Path, "data");
         Write(Path.Combine(data, "table.csv"), "id,name,score\n1,a,1.5\n2,b,2.5\n3,c,3.5\n"u8.ToArray());
-        Write(Path.Combine(data, "images", "a", "cat.png"), [.. Enumerable.Range(0, 3000).Select(i => (byte)(i * 7))]);
-        Write(Path.Combine(data, "images", "b", "dog.png"), [.. Enumerable.Range(0, 2000).Select(i => (byte)(i * 13))]);
+        Write(Path.Combine(data, "blobs", "a", "cat.bin"), [.. Enumerable.Range(0, 3000).Select(i => (byte)(i * 7))]);
+        Write(Path.Combine(data, "blobs", "b", "dog.bin"), [.. Enumerable.Range(0, 2000).Select(i => (byte)(i * 13))]);
         var big = new byte[20 * 1024 * 1024 + 12345];
         new Random(42).NextBytes(big);
         Write(Path.Combine(data, "big.bin"), big);
