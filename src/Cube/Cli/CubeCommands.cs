@@ -23,6 +23,7 @@ internal static class CubeCommands
         root.Subcommands.Add(Users());
         root.Subcommands.Add(Tokens());
         root.Subcommands.Add(DatasetCommands.Build(console ?? CliConsole.System));
+        root.Subcommands.Add(LabelCommands.Build(console ?? CliConsole.System));
         return root;
     }
 
