@@ -57,7 +57,19 @@ public static class ClassificationConsensus
 
         // Answers as index triples; a worker answering the same item twice counts twice, as in majority vote.
         var triples = list.Select(a => (Item: itemIndex[a.Question], Worker: workerIndex[a.Worker], Label: labelIndex[a.Answer])).ToArray();
-        var byItem = triples.GroupBy(t => t.Item).ToDictionary(g => g.Key, g => g.ToArray());
+        // Answers grouped by item in flat arrays (offsets per item), so the E-step walks memory in order.
+        var offsets = new int[n + 1];
+        foreach (var t in triples) offsets[t.Item + 1]++;
+        for (var i = 0; i < n; i++) offsets[i + 1] += offsets[i];
+        var cursor = (int[])offsets.Clone();
+        var answerWorker = new int[triples.Length];
+        var answerLabel = new int[triples.Length];
+        foreach (var t in triples)
+        {
+            var at = cursor[t.Item]++;
+            answerWorker[at] = t.Worker;
+            answerLabel[at] = t.Label;
+        }
 
         var posterior = new double[n, k];
         foreach (var t in triples) posterior[t.Item, t.Label] += 1;
@@ -65,6 +77,7 @@ public static class ClassificationConsensus
 
         var prior = new double[k];
         var confusion = new double[w, k, k];
+        var logConfusion = new double[w * k * k];
         for (var iteration = 0; iteration < maxIterations; iteration++)
         {
             // M-step: class priors and each worker's confusion matrix from the current posteriors.
@@ -78,7 +91,7 @@ public static class ClassificationConsensus
                 {
                     var row = 0.0;
                     for (var l = 0; l < k; l++) row += confusion[j, c, l];
-                    for (var l = 0; l < k; l++) confusion[j, c, l] /= row;
+                    for (var l = 0; l < k; l++) logConfusion[(j * k + c) * k + l] = Math.Log(confusion[j, c, l] /= row);
                 }
 
             // E-step: posteriors in log space (products of many small probabilities underflow).
@@ -89,7 +102,7 @@ public static class ClassificationConsensus
                 for (var c = 0; c < k; c++)
                 {
                     var log = Math.Log(Math.Max(prior[c], 1e-300));
-                    foreach (var t in byItem[i]) log += Math.Log(confusion[t.Worker, c, t.Label]);
+                    for (var a = offsets[i]; a < offsets[i + 1]; a++) log += logConfusion[(answerWorker[a] * k + c) * k + answerLabel[a]];
                     logs[c] = log;
                 }
                 var max = logs.Max();
