@@ -40,7 +40,7 @@ public static class DataHubModule
 
     public static IEndpointRouteBuilder MapDataHub(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapDatasetsApi().MapUploadsApi().MapVersionsApi().MapTablesApi().MapLineageApi().MapImagesApi();
+        endpoints.MapDatasetsApi().MapUploadsApi().MapVersionsApi().MapTablesApi().MapLineageApi().MapImagesApi().MapTextPreviewApi();
         endpoints.MapPost("/api/admin/datahub/gc", async (RunService runs, System.Security.Claims.ClaimsPrincipal user, CancellationToken cancellationToken) =>
                 TypedResults.Accepted("/api/runs", RunDto.From(await runs.EnqueueAsync(GarbageCollector.RunKind, new { }, user.GetUserId(), null, cancellationToken))))
             .WithTags("Datasets").WithName("CollectGarbage").WithSummary("Starts garbage collection of unreferenced blobs as a run.")

@@ -45,6 +45,34 @@ public abstract class DataHubApiTests(CubeAppFixture app)
     }
 
     [Fact]
+    public async Task TextHead_ShowsFirstLines_FlagsBinaryAndTruncation()
+    {
+        var (hub, _) = await ManagerAsync();
+        await hub.CreateDatasetAsync("notes", "text");
+        var longText = string.Join("\r\n", Enumerable.Range(1, 5000).Select(i => $"line {i} ünïcode"));
+        await hub.PushAsync("notes", "texts", ("a.txt", "first\nsecond\n"u8.ToArray()), ("long.txt", System.Text.Encoding.UTF8.GetBytes(longText)),
+            ("blob.bin", [1, 0, 2, 0, 3]), ("empty.txt", []));
+
+        var small = await hub.Http.GetFromJsonAsync<TextHeadDto>($"{hub.Base("notes")}/versions/1/text?path=a.txt");
+        Assert.Equal(["first", "second"], small!.Lines);
+        Assert.False(small.Truncated);
+
+        var head = await hub.Http.GetFromJsonAsync<TextHeadDto>($"{hub.Base("notes")}/versions/1/text?path=long.txt&lines=3");
+        Assert.Equal(["line 1 ünïcode", "line 2 ünïcode", "line 3 ünïcode"], head!.Lines);
+        Assert.True(head.Truncated);
+
+        var most = await hub.Http.GetFromJsonAsync<TextHeadDto>($"{hub.Base("notes")}/versions/1/text?path=long.txt&lines=1000");
+        Assert.Equal(1000, most!.Lines.Count);
+
+        var binary = await hub.Http.GetFromJsonAsync<TextHeadDto>($"{hub.Base("notes")}/versions/1/text?path=blob.bin");
+        Assert.True(binary!.Binary);
+        Assert.Empty((await hub.Http.GetFromJsonAsync<TextHeadDto>($"{hub.Base("notes")}/versions/1/text?path=empty.txt"))!.Lines);
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await hub.Http.GetAsync($"{hub.Base("notes")}/versions/1/text?path=a.txt&lines=0")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await hub.Http.GetAsync($"{hub.Base("notes")}/versions/1/text?path=missing.txt")).StatusCode);
+    }
+
+    [Fact]
     public async Task PushCsvImagesAndFolders_ThenReadEverythingBack()
     {
         var (hub, _) = await ManagerAsync();
