@@ -1,0 +1,140 @@
+namespace Cube.Training.Data;
+
+public enum JobState
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>
+/// One submitted training job; it is also a run of its experiment (params, metrics, logs, artifacts hang off it).
+/// Its work happens in the Core run <see cref="RunId"/>, which carries progress and cancellation.
+/// </summary>
+public sealed class TrainingJob
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid ProjectId { get; set; }
+    public required string Name { get; set; }
+    public required string Experiment { get; set; }
+    public required string Distribution { get; set; }
+    public required string Framework { get; set; }
+    /// <summary>The validated spec as submitted, JSON.</summary>
+    public required string SpecJson { get; set; }
+    public JobState State { get; set; } = JobState.Queued;
+    public Guid RunId { get; set; }
+    public Guid? SubmittedBy { get; set; }
+    public string? Message { get; set; }
+    public string? Error { get; set; }
+    public int? ExitCode { get; set; }
+    /// <summary>Log lines received (stored ones are capped by the MaxLogLines setting).</summary>
+    public long LogLineCount { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+}
+
+/// <summary>A parameter of a run: each hyperparameter, plus the job's shape (workers, gpus, distribution).</summary>
+public sealed class JobParam
+{
+    public Guid JobId { get; set; }
+    public required string Key { get; set; }
+    public required string Value { get; set; }
+}
+
+/// <summary>A dataset version the job read: lineage from data to the run and to the models it produced.</summary>
+public sealed class JobInput
+{
+    public Guid JobId { get; set; }
+    public required string Name { get; set; }
+    public Guid DatasetId { get; set; }
+    public required string Dataset { get; set; }
+    public Guid VersionId { get; set; }
+    public int VersionNumber { get; set; }
+}
+
+/// <summary>One value of one metric at one step.</summary>
+public sealed class MetricPoint
+{
+    public long Id { get; set; }
+    public Guid JobId { get; set; }
+    public required string Name { get; set; }
+    public long Step { get; set; }
+    public double Value { get; set; }
+    public DateTimeOffset At { get; set; }
+}
+
+public sealed class LogLine
+{
+    public Guid JobId { get; set; }
+    /// <summary>1, 2, 3, … per job, in arrival order; clients page with <c>after</c>.</summary>
+    public long Sequence { get; set; }
+    public required string Source { get; set; }
+    public required string Text { get; set; }
+    public DateTimeOffset At { get; set; }
+}
+
+/// <summary>A file the job wrote to its output directory, stored in the object store.</summary>
+public sealed class JobArtifact
+{
+    public Guid JobId { get; set; }
+    public required string Path { get; set; }
+    public required string ObjectKey { get; set; }
+    public required string Sha256 { get; set; }
+    public long Size { get; set; }
+}
+
+/// <summary>A named model of a project in the registry; its versions point at job artifacts.</summary>
+public sealed class RegisteredModel
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid ProjectId { get; set; }
+    public required string Name { get; set; }
+    public string Description { get; set; } = "";
+    public int LatestVersion { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// An immutable model version: an artifact of a finished job, with a snapshot of the job's final metrics and its
+/// lineage (<see cref="ModelVersionLineage"/>) to the dataset versions the job read.
+/// </summary>
+public sealed class ModelVersion
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid ModelId { get; set; }
+    public int Number { get; set; }
+    public Guid JobId { get; set; }
+    public Guid RunId { get; set; }
+    public required string ArtifactPath { get; set; }
+    public required string ObjectKey { get; set; }
+    public required string Sha256 { get; set; }
+    public long Size { get; set; }
+    /// <summary>mlnet, onnx, torchscript, pytorch, tensorflow or other.</summary>
+    public required string Flavor { get; set; }
+    /// <summary>The last value of each metric of the job, JSON object.</summary>
+    public string MetricsJson { get; set; } = "{}";
+    public string Description { get; set; } = "";
+    public Guid? CreatedBy { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public sealed class ModelVersionLineage
+{
+    public Guid ModelVersionId { get; set; }
+    public Guid DatasetVersionId { get; set; }
+    public Guid DatasetId { get; set; }
+    public required string Dataset { get; set; }
+    public int VersionNumber { get; set; }
+}
+
+/// <summary>A movable name (staging, production, champion) pointing at one version of a model.</summary>
+public sealed class ModelAlias
+{
+    public Guid ModelId { get; set; }
+    public required string Alias { get; set; }
+    public Guid VersionId { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}

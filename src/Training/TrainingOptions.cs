@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Cube.Training;
+
+/// <summary>Settings of the Training module (<c>Cube:Training</c>).</summary>
+public sealed class TrainingOptions
+{
+    public const string SectionName = "Cube:Training";
+
+    /// <summary>Where local jobs get their scratch folders; <c>DataDirectory/training</c> when empty.</summary>
+    public string? WorkDirectory { get; set; }
+
+    /// <summary>Log lines kept per job in the database; older lines beyond this are dropped (the count is kept).</summary>
+    [Range(100, 10_000_000)]
+    public int MaxLogLines { get; set; } = 100_000;
+
+    public TrainingKubernetesOptions Kubernetes { get; set; } = new();
+}
+
+/// <summary>The cluster cluster jobs go to (<c>Cube:Training:Kubernetes</c>).</summary>
+public sealed class TrainingKubernetesOptions
+{
+    /// <summary>Path of a kubeconfig file; when empty the in-cluster service account is tried, then ~/.kube/config.</summary>
+    public string? Kubeconfig { get; set; }
+    /// <summary>The kubeconfig context; its current context when empty.</summary>
+    public string? Context { get; set; }
+    /// <summary>The API server URL, for a server reached without a kubeconfig (tests, a local proxy).</summary>
+    public string? Host { get; set; }
+    [Required, RegularExpression("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    public string Namespace { get; set; } = "default";
+    public TimeSpan PodPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan LogDrainTime { get; set; } = TimeSpan.FromSeconds(5);
+}
