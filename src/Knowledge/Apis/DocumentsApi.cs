@@ -83,7 +83,7 @@ public static class DocumentsApi
         {
             if (file.Length > limit) throw new PayloadTooLargeException($"'{file.FileName}' is larger than the limit of {limit:N0} bytes.", limit);
             if (DocumentExtractor.DetectFormat(file.FileName, file.ContentType) is null)
-                throw new CubeException(415, "Unsupported media type", $"'{file.FileName}' is not a supported format (PDF, Markdown, HTML or plain text).").With("file", file.FileName);
+                throw new CubeException(415, "Unsupported media type", $"'{file.FileName}' is not a supported format (PDF, Markdown, HTML, plain text, CSV or JSON Lines).").With("file", file.FileName);
         }
         var names = form.Files.Select(f => Path.GetFileName(f.FileName)).ToList();
         if (names.Distinct(StringComparer.Ordinal).Count() != names.Count) throw new ValidationException("files", "Two files have the same name.");
@@ -112,7 +112,7 @@ public static class DocumentsApi
         var files = await hub.VersionFiles.AsNoTracking().Where(f => f.VersionId == version.Id && f.Path.StartsWith(prefix)).OrderBy(f => f.Path).ToListAsync(cancellationToken);
         var supported = files.Where(f => DocumentExtractor.DetectFormat(f.Path, f.ContentType) is not null).ToList();
         if (supported.Count == 0)
-            throw new UnprocessableException($"Version {number} of '{dataset.Name}' has no PDF, Markdown, HTML or text files{(prefix.Length > 0 ? $" under '{prefix}'" : "")}.");
+            throw new UnprocessableException($"Version {number} of '{dataset.Name}' has no PDF, Markdown, HTML, text, CSV or JSON Lines files{(prefix.Length > 0 ? $" under '{prefix}'" : "")}.");
         var limit = options.Value.MaxDocumentBytes;
         if (supported.FirstOrDefault(f => f.Size > limit) is { } large)
             throw new PayloadTooLargeException($"'{large.Path}' is larger than the limit of {limit:N0} bytes.", limit);

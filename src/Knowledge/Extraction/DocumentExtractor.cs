@@ -20,6 +20,10 @@ public enum DocumentFormat
     Markdown,
     Html,
     Text,
+    /// <summary>CSV or TSV: rows become a table, split by rows with the header repeated.</summary>
+    Csv,
+    /// <summary>JSON Lines: each record becomes one block of <c>field: value</c> pairs.</summary>
+    JsonLines,
 }
 
 /// <summary>
@@ -39,12 +43,16 @@ public static class DocumentExtractor
             ".md" or ".markdown" or ".mdx" => DocumentFormat.Markdown,
             ".html" or ".htm" or ".xhtml" => DocumentFormat.Html,
             ".txt" or ".text" or ".log" or ".rst" => DocumentFormat.Text,
+            ".csv" or ".tsv" => DocumentFormat.Csv,
+            ".jsonl" or ".ndjson" => DocumentFormat.JsonLines,
             _ => contentType?.Split(';')[0].Trim().ToLowerInvariant() switch
             {
                 "application/pdf" => DocumentFormat.Pdf,
                 "text/markdown" => DocumentFormat.Markdown,
                 "text/html" or "application/xhtml+xml" => DocumentFormat.Html,
                 "text/plain" => DocumentFormat.Text,
+                "text/csv" or "text/tab-separated-values" => DocumentFormat.Csv,
+                "application/x-ndjson" or "application/jsonl" => DocumentFormat.JsonLines,
                 _ => null,
             },
         };
@@ -58,6 +66,8 @@ public static class DocumentExtractor
             DocumentFormat.Pdf => ExtractPdf(content),
             DocumentFormat.Markdown => ExtractMarkdown(DecodeText(content)),
             DocumentFormat.Html => ExtractHtml(DecodeText(content)),
+            DocumentFormat.Csv => ExtractCsv(DecodeText(content)),
+            DocumentFormat.JsonLines => ExtractJsonLines(DecodeText(content)),
             _ => ExtractText(DecodeText(content)),
         };
         if (document.IsEmpty)
@@ -285,6 +295,87 @@ public static class DocumentExtractor
         var blocks = new BlockBuilder();
         var paragraphs = text.Replace("\r\n", "\n").Split("\n\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var paragraph in paragraphs) blocks.Add(paragraph, BlockKind.Paragraph);
+        return new ExtractedDocument(null, blocks.Blocks, null);
+    }
+
+    /// <summary>
+    /// A CSV (or TSV, detected from the header line) as one table block: the header row first, then one
+    /// <c>| a | b |</c> line per record, which the chunker splits by rows with the header repeated.
+    /// </summary>
+    internal static ExtractedDocument ExtractCsv(string text)
+    {
+        var newline = text.IndexOf('\n');
+        var firstLine = newline >= 0 ? text.AsSpan(0, newline) : text.AsSpan();
+        var separator = firstLine.Count('\t') > firstLine.Count(',') ? '\t' : ',';
+        var rows = ParseDelimited(text, separator);
+        if (rows.Count == 0) return new ExtractedDocument(null, [], null);
+        var table = new StringBuilder();
+        foreach (var row in rows.Where(r => r.Any(c => c.Length > 0)))
+            table.Append("| ").AppendJoin(" | ", row.Select(c => BlockBuilder.Normalize(c).Replace("|", "\\|", StringComparison.Ordinal))).Append(" |\n");
+        var blocks = new BlockBuilder();
+        blocks.Add(table.ToString(), BlockKind.Table);
+        return new ExtractedDocument(null, blocks.Blocks, null);
+    }
+
+    /// <summary>RFC 4180 records: quoted fields may hold separators, doubled quotes and line breaks.</summary>
+    internal static List<string[]> ParseDelimited(string text, char separator)
+    {
+        var rows = new List<string[]>();
+        var row = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
+                else if (c == '"') quoted = false;
+                else field.Append(c);
+            }
+            else if (c == '"' && field.Length == 0) quoted = true;
+            else if (c == separator) { row.Add(field.ToString()); field.Clear(); }
+            else if (c is '\n' or '\r')
+            {
+                if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
+                row.Add(field.ToString());
+                field.Clear();
+                rows.Add([.. row]);
+                row.Clear();
+            }
+            else field.Append(c);
+        }
+        if (quoted) throw new UnprocessableException("The CSV has an unterminated quoted field.");
+        if (field.Length > 0 || row.Count > 0)
+        {
+            row.Add(field.ToString());
+            rows.Add([.. row]);
+        }
+        return rows;
+    }
+
+    internal static ExtractedDocument ExtractJsonLines(string text)
+    {
+        var blocks = new BlockBuilder();
+        var number = 0;
+        foreach (var line in text.Split('\n'))
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            System.Text.Json.Nodes.JsonNode? node;
+            try
+            {
+                node = System.Text.Json.Nodes.JsonNode.Parse(line);
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw new UnprocessableException($"Line {number} is not valid JSON: {e.Message}");
+            }
+            var record = node is System.Text.Json.Nodes.JsonObject o
+                ? string.Join("; ", o.Select(p => $"{p.Key}: {(p.Value is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var s) ? s : p.Value?.ToJsonString())}"))
+                : node?.ToJsonString() ?? "";
+            blocks.Add(record, BlockKind.Paragraph);
+        }
         return new ExtractedDocument(null, blocks.Blocks, null);
     }
 }

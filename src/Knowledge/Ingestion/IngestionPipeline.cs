@@ -35,7 +35,7 @@ public sealed class IngestionPipeline(IKnowledgeIndex index, KnowledgeAi ai, IOb
     public (ExtractedDocument Document, IReadOnlyList<Chunk> Chunks) Prepare(byte[] content, string name, string? contentType)
     {
         var format = DocumentExtractor.DetectFormat(name, contentType)
-            ?? throw new UnprocessableException($"'{name}' is not a supported format (PDF, Markdown, HTML or plain text).");
+            ?? throw new UnprocessableException($"'{name}' is not a supported format (PDF, Markdown, HTML, plain text, CSV or JSON Lines).");
         var document = DocumentExtractor.Extract(content, format);
         var chunks = _chunker.Split(document);
         if (chunks.Count == 0) throw new UnprocessableException("The document has no text.");

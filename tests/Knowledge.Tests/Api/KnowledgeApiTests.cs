@@ -124,6 +124,14 @@ public abstract class KnowledgeApiTests(CubeAppFixture app, Fakes.FakeHttpServer
         Assert.Equal(("storage.md", "Storage guide > Exports"), (section.Document, section.HeadingPath));
         Assert.Empty((await SearchAsync(client, kb, "E4012", "bm25", tags: ["finance"])).Hits);
 
+        var evaluation = await ReadAsync<EvaluateResponse>(await client.PostAsJsonAsync($"{kb}/evaluate", new EvaluateRequest("hybrid", 10,
+            [new EvaluationQuery("q1", "what does error E4012 mean"), new EvaluationQuery("q2", "429 Retry-After"), new EvaluationQuery("unjudged", "x")],
+            [new EvaluationJudgment("q1", "manual.pdf", 1), new EvaluationJudgment("q2", "notes.txt", 1), new EvaluationJudgment("q2", "missing.md", 1)])));
+        Assert.Equal((2, 10, 1.0), (evaluation.Queries, evaluation.K, evaluation.MrrAt10));
+        Assert.Equal(0.75, evaluation.RecallAtK, 9);
+        var unknown = await client.PostAsJsonAsync($"{kb}/evaluate", new EvaluateRequest(null, null, [new EvaluationQuery("q1", "x")], [new EvaluationJudgment("q9", "a", 1)]));
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+
         var chunks = await client.GetFromJsonAsync<List<ChunkDto>>($"{kb}/documents/{documents["storage.md"].Id}/chunks", Json);
         Assert.Equal(["Storage guide > Buckets", "Storage guide > Exports"], chunks!.Select(c => c.HeadingPath).Distinct());
 

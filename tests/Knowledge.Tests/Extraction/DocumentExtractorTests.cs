@@ -119,7 +119,33 @@ public sealed class DocumentExtractorTests
     [InlineData("notes.MD", null, DocumentFormat.Markdown)]
     [InlineData("page.htm", null, DocumentFormat.Html)]
     [InlineData("readme", "text/plain; charset=utf-8", DocumentFormat.Text)]
+    [InlineData("rows.tsv", null, DocumentFormat.Csv)]
+    [InlineData("records.jsonl", null, DocumentFormat.JsonLines)]
     [InlineData("blob.bin", "application/octet-stream", null)]
     public void DetectFormat_UsesExtensionThenContentType(string name, string? contentType, DocumentFormat? expected) =>
         Assert.Equal(expected, DocumentExtractor.DetectFormat(name, contentType));
+
+    [Fact]
+    public void ExtractCsv_MakesATableThatSplitsByRowsWithTheHeader()
+    {
+        var csv = new StringBuilder("sku,name,notes\r\n");
+        for (var i = 0; i < 80; i++) csv.Append($"S{i},\"Widget, size {i}\",\"said \"\"ok\"\"\nsecond line\"\r\n");
+        var document = DocumentExtractor.Extract(Encoding.UTF8.GetBytes(csv.ToString()), DocumentFormat.Csv);
+        var table = Assert.Single(document.Blocks);
+        Assert.StartsWith("| sku | name | notes |\n| S0 | Widget, size 0 | said \"ok\" second line |", table.Text, StringComparison.Ordinal);
+
+        var chunks = new Cube.Knowledge.Chunking.Chunker(new Cube.Knowledge.ChunkingOptions { MaxTokens = 120, OverlapTokens = 10 }).Split(document);
+        Assert.True(chunks.Count > 3);
+        Assert.All(chunks, c => Assert.StartsWith("| sku | name | notes |", c.Text, StringComparison.Ordinal));
+        Assert.Throws<UnprocessableException>(() => DocumentExtractor.Extract("a,b\n\"open"u8.ToArray(), DocumentFormat.Csv));
+    }
+
+    [Fact]
+    public void ExtractJsonLines_OneBlockPerRecord_AndBadLinesFailWithTheirNumber()
+    {
+        var document = DocumentExtractor.Extract("{\"q\":\"How to reset?\",\"a\":\"Use the link.\",\"n\":3}\n\n{\"q\":\"Limits?\"}\n"u8.ToArray(), DocumentFormat.JsonLines);
+        Assert.Equal(["q: How to reset?; a: Use the link.; n: 3", "q: Limits?"], document.Blocks.Select(b => b.Text));
+        var error = Assert.Throws<UnprocessableException>(() => DocumentExtractor.Extract("{\"a\":1}\n{broken\n"u8.ToArray(), DocumentFormat.JsonLines));
+        Assert.StartsWith("Line 2 ", error.Message, StringComparison.Ordinal);
+    }
 }
