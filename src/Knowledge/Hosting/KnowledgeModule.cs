@@ -1,12 +1,43 @@
+using Cube.Core.Data;
+using Cube.Core.Runs;
+using Cube.Knowledge.Apis;
+using Cube.Knowledge.Chat;
+using Cube.Knowledge.Data;
+using Cube.Knowledge.Embeddings;
+using Cube.Knowledge.Indexing;
+using Cube.Knowledge.Ingestion;
+using Cube.Knowledge.Retrieval;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Cube.Knowledge.Hosting;
 
 /// <summary>Composition of the Knowledge module: services in <see cref="AddKnowledge"/>, endpoints in <see cref="MapKnowledge"/>.</summary>
 public static class KnowledgeModule
 {
-    public static IHostApplicationBuilder AddKnowledge(this IHostApplicationBuilder builder) => builder;
+    public static IHostApplicationBuilder AddKnowledge(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<KnowledgeOptions>().BindConfiguration(KnowledgeOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddModuleDbContext<KnowledgeDbContext, SqliteKnowledgeDbContext, PostgresKnowledgeDbContext>("knowledge");
+        services.AddSingleton<KnowledgeAi>();
+        services.AddSingleton<IKnowledgeIndex>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<KnowledgeOptions>>().Value.Index;
+            if (options.Backend == "Elasticsearch")
+                return new ElasticsearchIndex(ElasticsearchIndex.CreateClient(options.Elasticsearch), options.Elasticsearch.IndexPrefix);
+            var cube = sp.GetRequiredService<IOptions<Core.CubeOptions>>().Value;
+            return new EmbeddedIndex(Path.Combine(cube.DataPath, "knowledge", "index"));
+        });
+        services.AddSingleton<IngestionPipeline>();
+        services.AddScoped<Retriever>();
+        services.AddScoped<ChatService>();
+        services.AddSingleton<IRunHandler, IngestHandler>();
+        return builder;
+    }
 
-    public static IEndpointRouteBuilder MapKnowledge(this IEndpointRouteBuilder endpoints) => endpoints;
+    public static IEndpointRouteBuilder MapKnowledge(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapKnowledgeBasesApi().MapDocumentsApi().MapSearchApi().MapEvaluationApi();
 }

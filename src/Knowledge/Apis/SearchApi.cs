@@ -1,0 +1,76 @@
+using System.Text.Json;
+using Cube.Core.Errors;
+using Cube.Core.Identity;
+using Cube.Knowledge.Chat;
+using Cube.Knowledge.Data;
+using Cube.Knowledge.Embeddings;
+using Cube.Knowledge.Retrieval;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Cube.Knowledge.Apis;
+
+public sealed record SearchRequest(string Query, string? Mode, int? K, IReadOnlyList<Guid>? Documents, IReadOnlyList<string>? Tags);
+public sealed record SearchResponse(string Mode, IReadOnlyList<RetrievedChunk> Hits);
+public sealed record ChatRequest(string Question, string? Mode, int? Passages, IReadOnlyList<ChatTurn>? History, IReadOnlyList<string>? Tags);
+
+/// <summary>Retrieval (BM25, vector, hybrid) and chat with citations over a knowledge base; both need only the viewer role.</summary>
+public static class SearchApi
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static IEndpointRouteBuilder MapSearchApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup(KnowledgeBasesApi.Route + "/{kb}").WithTags("Knowledge");
+        group.MapPost("/search", SearchAsync).WithName("SearchKnowledgeBase").WithSummary("Ranked chunks for a query: mode bm25, vector or hybrid (RRF, k=60).")
+            .RequireAuthorization(CubePolicies.ProjectViewer);
+        group.MapPost("/chat", ChatAsync).WithName("ChatWithKnowledgeBase")
+            .WithSummary("Answers a question from the knowledge base, streamed as server-sent events (delta, then done with citations).")
+            .RequireAuthorization(CubePolicies.ProjectViewer);
+        return endpoints;
+    }
+
+    private static async Task<Ok<SearchResponse>> SearchAsync(string kb, SearchRequest request, HttpContext http, KnowledgeDbContext db, Retriever retriever, CancellationToken cancellationToken)
+    {
+        var found = await KnowledgeBasesApi.ResolveAsync(http, db, kb, cancellationToken);
+        var mode = Retriever.ParseMode(request.Mode);
+        var hits = await retriever.SearchAsync(found, request.Query, mode, request.K ?? 10, request.Documents, request.Tags, cancellationToken);
+        return TypedResults.Ok(new SearchResponse(mode.ToString().ToLowerInvariant(), hits));
+    }
+
+    private static async Task ChatAsync(string kb, ChatRequest request, HttpContext http, KnowledgeDbContext db, ChatService chat, KnowledgeAi ai,
+        IOptions<KnowledgeOptions> options, CancellationToken cancellationToken)
+    {
+        var found = await KnowledgeBasesApi.ResolveAsync(http, db, kb, cancellationToken);
+        if (ai.Chat is null) throw new ChatUnavailableException();
+        if (string.IsNullOrWhiteSpace(request.Question)) throw new ValidationException("question", "The question is empty.");
+        var passages = request.Passages ?? options.Value.Chat.Passages;
+        if (passages is < 1 or > 50) throw new ValidationException("passages", "passages must be between 1 and 50.");
+        var history = request.History ?? [];
+        if (history.Any(t => t.Role is not ("user" or "assistant"))) throw new ValidationException("history", "History roles are 'user' or 'assistant'.");
+        var mode = Retriever.ParseMode(request.Mode);
+
+        await using var events = chat.AnswerAsync(found, request.Question, history, mode, passages, request.Tags, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        // The first step retrieves and opens the model stream; its errors still become problem details, since nothing is written yet.
+        var hasFirst = await events.MoveNextAsync();
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        http.Response.Headers["X-Accel-Buffering"] = "no";
+        var more = hasFirst;
+        while (more)
+        {
+            var (name, payload) = events.Current switch
+            {
+                ChatDelta delta => ("delta", JsonSerializer.Serialize(new { text = delta.Text }, Json)),
+                ChatCompleted done => ("done", JsonSerializer.Serialize(done, Json)),
+                _ => ("unknown", "{}"),
+            };
+            await http.Response.WriteAsync($"event: {name}\ndata: {payload}\n\n", cancellationToken);
+            await http.Response.Body.FlushAsync(cancellationToken);
+            more = await events.MoveNextAsync();
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Cube.Knowledge;
+
+/// <summary>Knowledge bases: chunking, embeddings, index backend and chat model (section <c>Cube:Knowledge</c>).</summary>
+public sealed class KnowledgeOptions
+{
+    public const string SectionName = "Cube:Knowledge";
+
+    /// <summary>Largest document accepted by upload.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxDocumentBytes { get; set; } = 100L * 1024 * 1024;
+
+    public ChunkingOptions Chunking { get; set; } = new();
+    public EmbeddingOptions Embeddings { get; set; } = new();
+    public IndexOptions Index { get; set; } = new();
+    public ChatOptions Chat { get; set; } = new();
+}
+
+public sealed class ChunkingOptions
+{
+    /// <summary>Most tokens (cl100k) in one chunk.</summary>
+    [Range(16, 8192)]
+    public int MaxTokens { get; set; } = 350;
+
+    /// <summary>Tokens repeated from the end of a chunk at the start of the next one inside the same section.</summary>
+    [Range(0, 4096)]
+    public int OverlapTokens { get; set; } = 40;
+}
+
+public sealed class EmbeddingOptions
+{
+    /// <summary><c>Hashing</c> (built in, no network) or <c>OpenAI</c> (any OpenAI-compatible <c>/embeddings</c> endpoint).</summary>
+    [RegularExpression("^(Hashing|OpenAI)$")]
+    public string Provider { get; set; } = "Hashing";
+
+    /// <summary>Vector length of the hashing embedder; for OpenAI, the requested dimensions when the model supports it.</summary>
+    [Range(8, 8192)]
+    public int Dimensions { get; set; } = 384;
+
+    /// <summary>Base URL of the OpenAI-compatible API, e.g. <c>http://localhost:8000/v1</c>.</summary>
+    public string? Endpoint { get; set; }
+    public string? Model { get; set; }
+    public string? ApiKey { get; set; }
+
+    /// <summary>Texts per embeddings request.</summary>
+    [Range(1, 4096)]
+    public int BatchSize { get; set; } = 64;
+}
+
+public sealed class IndexOptions
+{
+    /// <summary><c>Embedded</c> (Lucene BM25 + in-process vectors under the data directory) or <c>Elasticsearch</c>.</summary>
+    [RegularExpression("^(Embedded|Elasticsearch)$")]
+    public string Backend { get; set; } = "Embedded";
+
+    public ElasticsearchOptions Elasticsearch { get; set; } = new();
+}
+
+public sealed class ElasticsearchOptions
+{
+    /// <summary>Cluster URL, e.g. <c>http://localhost:9200</c>.</summary>
+    public string? Url { get; set; }
+    /// <summary>Sent as <c>Authorization: ApiKey ...</c> when set.</summary>
+    public string? ApiKey { get; set; }
+    public string? UserName { get; set; }
+    public string? Password { get; set; }
+    /// <summary>Prefix of the per-knowledge-base index names.</summary>
+    [RegularExpression("^[a-z0-9][a-z0-9_-]*$")]
+    public string IndexPrefix { get; set; } = "cube-kb";
+}
+
+public sealed class ChatOptions
+{
+    /// <summary>Base URL of an OpenAI-compatible API (vLLM, llama.cpp server, Ollama, OpenAI); chat is unavailable without it.</summary>
+    public string? Endpoint { get; set; }
+    public string? Model { get; set; }
+    public string? ApiKey { get; set; }
+
+    /// <summary>Passages retrieved for one question.</summary>
+    [Range(1, 50)]
+    public int Passages { get; set; } = 6;
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(Endpoint) && !string.IsNullOrWhiteSpace(Model);
+}

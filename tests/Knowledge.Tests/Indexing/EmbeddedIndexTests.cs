@@ -1,0 +1,103 @@
+using Cube.Knowledge.Embeddings;
+using Cube.Knowledge.Indexing;
+
+namespace Cube.Knowledge.Tests.Indexing;
+
+public sealed class EmbeddedIndexTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "cube-kb-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly HashingEmbeddingGenerator _embedder = new(256);
+    private readonly Guid _kb = Guid.NewGuid();
+
+    private IndexedChunk Chunk(Guid document, int ordinal, string text, params string[] tags) =>
+        new(Guid.CreateVersion7(), document, ordinal, text, "Title", "Section", ordinal + 1, tags, _embedder.Embed(text));
+
+    private SearchQuery Query(string text, SearchMode mode, int k, IReadOnlyCollection<Guid>? documents = null, IReadOnlyCollection<string>? tags = null) =>
+        new(text, _embedder.Embed(text), mode, k, documents, tags);
+
+    [Theory]
+    [InlineData(SearchMode.Bm25)]
+    [InlineData(SearchMode.Vector)]
+    [InlineData(SearchMode.Hybrid)]
+    public async Task SearchAsync_RanksTheMatchingChunkFirst_InEveryMode(SearchMode mode)
+    {
+        using var index = new EmbeddedIndex(_root);
+        var a = Guid.NewGuid();
+        var b = Guid.NewGuid();
+        await index.ReplaceDocumentAsync(_kb, a, [Chunk(a, 0, "Backups run nightly and are copied to another region."), Chunk(a, 1, "Restores are tested every quarter.")]);
+        await index.ReplaceDocumentAsync(_kb, b, [Chunk(b, 0, "Rate limiting rejects requests over the quota with status 429.")]);
+
+        var hits = await index.SearchAsync(_kb, Query("how often are restores tested", mode, 3));
+
+        Assert.Equal("Restores are tested every quarter.", hits[0].Text);
+        Assert.Equal(a, hits[0].DocumentId);
+        Assert.Equal(2, hits[0].Page);
+        Assert.Equal("Section", hits[0].HeadingPath);
+        if (mode == SearchMode.Hybrid) Assert.Equal((1, 1), (hits[0].Bm25Rank, hits[0].VectorRank));
+    }
+
+    [Theory]
+    [InlineData(SearchMode.Bm25)]
+    [InlineData(SearchMode.Vector)]
+    [InlineData(SearchMode.Hybrid)]
+    public async Task SearchAsync_AppliesFiltersBeforeTopK(SearchMode mode)
+    {
+        using var index = new EmbeddedIndex(_root);
+        var strong = Guid.NewGuid();
+        var weak = Guid.NewGuid();
+        // 30 strongly matching chunks in one document would fill any top-k that was filtered after ranking.
+        await index.ReplaceDocumentAsync(_kb, strong, Enumerable.Range(0, 30).Select(i => Chunk(strong, i, $"invoice export failed export invoice {i}", "finance")).ToList());
+        await index.ReplaceDocumentAsync(_kb, weak, Enumerable.Range(0, 5).Select(i => Chunk(weak, i, $"the export of logs number {i}", "ops")).ToList());
+
+        var byDocument = await index.SearchAsync(_kb, Query("invoice export failed", mode, 3, documents: [weak]));
+        var byTag = await index.SearchAsync(_kb, Query("invoice export failed", mode, 3, tags: ["ops"]));
+
+        Assert.Equal(3, byDocument.Count);
+        Assert.All(byDocument, h => Assert.Equal(weak, h.DocumentId));
+        Assert.Equal(3, byTag.Count);
+        Assert.All(byTag, h => Assert.Equal(weak, h.DocumentId));
+    }
+
+    [Fact]
+    public async Task ReplaceDocumentAsync_RemovesOldChunks_AndIndexSurvivesReopen()
+    {
+        var document = Guid.NewGuid();
+        using (var index = new EmbeddedIndex(_root))
+        {
+            await index.ReplaceDocumentAsync(_kb, document, [Chunk(document, 0, "the old content about zebras")]);
+            await index.ReplaceDocumentAsync(_kb, document, [Chunk(document, 0, "the new content about giraffes")]);
+            Assert.Empty(await index.SearchAsync(_kb, Query("zebras", SearchMode.Bm25, 5)));
+        }
+        using (var reopened = new EmbeddedIndex(_root))
+        {
+            var vector = await reopened.SearchAsync(_kb, Query("giraffes", SearchMode.Vector, 5));
+            Assert.Equal("the new content about giraffes", Assert.Single(vector).Text);
+            await reopened.DeleteDocumentAsync(_kb, document);
+            Assert.Empty(await reopened.SearchAsync(_kb, Query("giraffes", SearchMode.Hybrid, 5)));
+            await reopened.DropAsync(_kb);
+            Assert.False(Directory.Exists(Path.Combine(_root, _kb.ToString("N"))));
+        }
+    }
+
+    [Fact]
+    public void VectorIndex_ExactTopK_MatchesBruteForce()
+    {
+        var random = new Random(7);
+        var vectors = Enumerable.Range(0, 25_000).Select(_ => KnowledgeAi.Normalize(Enumerable.Range(0, 32).Select(_ => (float)random.NextDouble() - 0.5f).ToArray())).ToList();
+        var index = new VectorIndex();
+        var ids = vectors.Select(v => (Id: Guid.NewGuid(), Vector: v)).ToList();
+        foreach (var (id, vector) in ids) index.Add(id, Guid.Empty, [], vector);
+        var query = vectors[123];
+
+        var found = index.Search(query, 10, null);
+
+        var expected = ids.OrderByDescending(x => System.Numerics.Tensors.TensorPrimitives.Dot(x.Vector, query)).Take(10).Select(x => x.Id);
+        Assert.Equal(expected, found.Select(f => f.Row.ChunkId));
+        Assert.Equal(ids[123].Id, found[0].Row.ChunkId);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+    }
+}
