@@ -1,6 +1,12 @@
 using Cube.Core.Data;
+using Cube.Labeling.Annotations;
+using Cube.Labeling.Apis;
 using Cube.Labeling.Data;
+using Cube.Labeling.Distribution;
+using Cube.Labeling.Projects;
+using Cube.Labeling.Reviews;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Cube.Labeling.Hosting;
@@ -10,9 +16,16 @@ public static class LabelingModule
 {
     public static IHostApplicationBuilder AddLabeling(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddModuleDbContext<LabelingDbContext, SqliteLabelingDbContext, PostgresLabelingDbContext>("labeling");
+        var services = builder.Services;
+        services.AddModuleDbContext<LabelingDbContext, SqliteLabelingDbContext, PostgresLabelingDbContext>("labeling");
+        services.AddScoped<History>();
+        services.AddScoped<LabelingProjects>();
+        services.AddScoped<Distributor>();
+        services.AddScoped<AnnotationService>();
+        services.AddScoped<ReviewService>();
         return builder;
     }
 
-    public static IEndpointRouteBuilder MapLabeling(this IEndpointRouteBuilder endpoints) => endpoints;
+    public static IEndpointRouteBuilder MapLabeling(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapLabelingProjectsApi().MapAnnotatorApi().MapReviewApi();
 }
