@@ -4,7 +4,9 @@ using Cube.Labeling.Configs;
 using Cube.Labeling.Data;
 using Cube.Labeling.Distribution;
 using Cube.Labeling.Projects;
+using Cube.Labeling.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cube.Labeling.Annotations;
 
@@ -15,7 +17,7 @@ public sealed record AnnotationInput(JsonElement Result, bool Draft, long TimeSp
 /// Drafts, submits, updates and skips. Every change commits in one transaction before the caller answers, so an
 /// acknowledged submit is durable; versions guard against lost updates (the ETag, checked with If-Match).
 /// </summary>
-public sealed class AnnotationService(LabelingDbContext db, History history, TimeProvider time)
+public sealed class AnnotationService(LabelingDbContext db, History history, [FromKeyedServices(LabelingClock.Key)] TimeProvider time)
 {
     public const long MaxTimeSpentMs = 24L * 3600 * 1000;
 

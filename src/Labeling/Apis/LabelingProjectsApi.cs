@@ -9,7 +9,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Cube.Labeling.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cube.Labeling.Apis;
 
@@ -48,7 +50,7 @@ public static class LabelingProjectsApi
     }
 
     private static async Task<Created<LabelingProjectDto>> CreateAsync(CreateLabelingProjectRequest request, HttpContext http, ClaimsPrincipal user,
-        LabelingDbContext db, LabelingProjects projects, TimeProvider time, CancellationToken cancellationToken)
+        LabelingDbContext db, LabelingProjects projects, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, CancellationToken cancellationToken)
     {
         var project = await http.GetProjectAsync();
         var name = request.Name?.Trim() ?? "";

@@ -1,6 +1,8 @@
 using Cube.Core.Errors;
 using Cube.Labeling.Data;
+using Cube.Labeling.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cube.Labeling.Distribution;
 
@@ -18,7 +20,7 @@ public sealed record Lease(Assignment Assignment, LabelingTask Task);
 /// on active assignments; expiry and submit race through conditional updates on the assignment's status.</item>
 /// </list>
 /// </summary>
-public sealed class Distributor(LabelingDbContext db, TimeProvider time, History history)
+public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, History history)
 {
     private const int CandidateBatch = 8;
     private const int ReclaimBatch = 200;
@@ -40,10 +42,11 @@ public sealed class Distributor(LabelingDbContext db, TimeProvider time, History
         // (every fourth task at 0.25) and indistinguishable from ordinary ones in what the annotator receives.
         var taken = await db.Assignments.CountAsync(a => a.LabelingProjectId == project.Id && a.AnnotatorId == annotatorId, cancellationToken);
         var wantGold = project.GoldRate > 0 && Math.Floor((taken + 1) * project.GoldRate) > Math.Floor(taken * project.GoldRate);
-        if (wantGold)
-            return await TryLeaseAsync(project, annotatorId, gold: true, now, cancellationToken)
-                ?? await TryLeaseAsync(project, annotatorId, gold: false, now, cancellationToken);
-        return await TryLeaseAsync(project, annotatorId, gold: false, now, cancellationToken);
+        var lease = wantGold
+            ? await TryLeaseAsync(project, annotatorId, gold: true, now, cancellationToken) ?? await TryLeaseAsync(project, annotatorId, gold: false, now, cancellationToken)
+            : await TryLeaseAsync(project, annotatorId, gold: false, now, cancellationToken);
+        // Nothing left in the pool for this annotator, unless a concurrent call of theirs just took the last task.
+        return lease ?? await CurrentAsync(project.Id, annotatorId, cancellationToken);
     }
 
     /// <summary>Extends a live lease by the project's lease time; 409 when it has already run out.</summary>
@@ -65,6 +68,7 @@ public sealed class Distributor(LabelingDbContext db, TimeProvider time, History
     {
         var expired = await db.Assignments.AsNoTracking()
             .Where(a => a.LabelingProjectId == projectId && a.Status == AssignmentStatus.Active && a.ExpiresAt < now)
+            .OrderBy(a => a.ExpiresAt)
             .Select(a => new { a.Id, a.TaskId, a.AnnotatorId })
             .Take(ReclaimBatch)
             .ToListAsync(cancellationToken);

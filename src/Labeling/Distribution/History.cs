@@ -1,10 +1,12 @@
 using System.Text.Json;
 using Cube.Labeling.Data;
+using Cube.Labeling.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cube.Labeling.Distribution;
 
 /// <summary>Appends to the labeling history in the caller's unit of work, so a change and its record commit together.</summary>
-public sealed class History(LabelingDbContext db, TimeProvider time)
+public sealed class History(LabelingDbContext db, [FromKeyedServices(LabelingClock.Key)] TimeProvider time)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -7,6 +7,7 @@ using Cube.Labeling.Projects;
 using Cube.Labeling.Reviews;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Cube.Labeling.Hosting;
@@ -18,6 +19,7 @@ public static class LabelingModule
     {
         var services = builder.Services;
         services.AddModuleDbContext<LabelingDbContext, SqliteLabelingDbContext, PostgresLabelingDbContext>("labeling");
+        services.TryAddKeyedSingleton<TimeProvider>(LabelingClock.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
         services.AddScoped<History>();
         services.AddScoped<LabelingProjects>();
         services.AddScoped<Distributor>();
@@ -28,4 +30,13 @@ public static class LabelingModule
 
     public static IEndpointRouteBuilder MapLabeling(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapLabelingProjectsApi().MapAnnotatorApi().MapReviewApi();
+}
+
+/// <summary>
+/// The clock labeling reads for leases and timestamps: the host's <see cref="TimeProvider"/> unless a keyed one is
+/// registered, which lets tests move lease time without moving the clock of the rest of the server.
+/// </summary>
+public static class LabelingClock
+{
+    public const string Key = "labeling";
 }

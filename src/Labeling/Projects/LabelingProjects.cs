@@ -6,7 +6,9 @@ using Cube.DataHub.Data;
 using Cube.DataHub.Tables;
 using Cube.Labeling.Configs;
 using Cube.Labeling.Data;
+using Cube.Labeling.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cube.Labeling.Projects;
 
@@ -17,7 +19,7 @@ public sealed record NewTask(JsonElement Data, int Priority = 0, bool IsGold = f
 public sealed record TaskSource(string Dataset, string? Version = null, string? Prefix = null, string? Table = null, string? Column = null);
 
 /// <summary>Labeling projects and their task pools.</summary>
-public sealed class LabelingProjects(LabelingDbContext db, DataHubDbContext hub, DatasetResolver datasets, TableCatalog tables, TimeProvider time)
+public sealed class LabelingProjects(LabelingDbContext db, DataHubDbContext hub, DatasetResolver datasets, TableCatalog tables, [FromKeyedServices(LabelingClock.Key)] TimeProvider time)
 {
     public const int MaxTasksPerRequest = 10_000;
     public const int MaxTasksFromDataset = 1_000_000;

@@ -4,14 +4,16 @@ using Cube.Labeling.Configs;
 using Cube.Labeling.Data;
 using Cube.Labeling.Distribution;
 using Cube.Labeling.Projects;
+using Cube.Labeling.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cube.Labeling.Reviews;
 
 /// <summary>A reviewer's decision: accept; reject with a comment (the work returns to its annotator); or correct and accept.</summary>
 public sealed record ReviewInput(ReviewDecision Decision, string? Comment, JsonElement? CorrectedResult);
 
-public sealed class ReviewService(LabelingDbContext db, History history, TimeProvider time)
+public sealed class ReviewService(LabelingDbContext db, History history, [FromKeyedServices(LabelingClock.Key)] TimeProvider time)
 {
     public async Task<(Annotation Annotation, Data.Review Review)> ReviewAsync(LabelingProject project, Guid annotationId, Guid reviewerId, ReviewInput input,
         long? expectedVersion, CancellationToken cancellationToken)
