@@ -1,4 +1,13 @@
+using Cube.Core.Data;
+using Cube.Labeling.Annotations;
+using Cube.Labeling.Apis;
+using Cube.Labeling.Data;
+using Cube.Labeling.Distribution;
+using Cube.Labeling.Projects;
+using Cube.Labeling.Reviews;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Cube.Labeling.Hosting;
@@ -6,7 +15,28 @@ namespace Cube.Labeling.Hosting;
 /// <summary>Composition of the Labeling module: services in <see cref="AddLabeling"/>, endpoints in <see cref="MapLabeling"/>.</summary>
 public static class LabelingModule
 {
-    public static IHostApplicationBuilder AddLabeling(this IHostApplicationBuilder builder) => builder;
+    public static IHostApplicationBuilder AddLabeling(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddModuleDbContext<LabelingDbContext, SqliteLabelingDbContext, PostgresLabelingDbContext>("labeling");
+        services.TryAddKeyedSingleton<TimeProvider>(LabelingClock.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
+        services.AddScoped<History>();
+        services.AddScoped<LabelingProjects>();
+        services.AddScoped<Distributor>();
+        services.AddScoped<AnnotationService>();
+        services.AddScoped<ReviewService>();
+        return builder;
+    }
 
-    public static IEndpointRouteBuilder MapLabeling(this IEndpointRouteBuilder endpoints) => endpoints;
+    public static IEndpointRouteBuilder MapLabeling(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapLabelingProjectsApi().MapAnnotatorApi().MapReviewApi();
+}
+
+/// <summary>
+/// The clock labeling reads for leases and timestamps: the host's <see cref="TimeProvider"/> unless a keyed one is
+/// registered, which lets tests move lease time without moving the clock of the rest of the server.
+/// </summary>
+public static class LabelingClock
+{
+    public const string Key = "labeling";
 }

@@ -1,0 +1,217 @@
+using Cube.Core.Errors;
+using Cube.Labeling.Data;
+using Cube.Labeling.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cube.Labeling.Distribution;
+
+/// <summary>A task leased to an annotator.</summary>
+public sealed record Lease(Assignment Assignment, LabelingTask Task);
+
+/// <summary>
+/// Hands out tasks under leases. Guarantees, each enforced by the database rather than by this process (so they hold
+/// with several server processes on one PostgreSQL):
+/// <list type="bullet">
+/// <item>a task never holds more slots than its overlap k: the conditional <c>Reserved + 1 WHERE Reserved &lt; Required</c>
+/// update plus a check constraint;</item>
+/// <item>no annotator gets the same task twice: the unique index on (task, annotator);</item>
+/// <item>a lease belongs to one annotator and an annotator holds one live lease per project: the partial unique index
+/// on active assignments; expiry and submit race through conditional updates on the assignment's status.</item>
+/// </list>
+/// </summary>
+public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, History history)
+{
+    private const int CandidateBatch = 8;
+    private const int ReclaimBatch = 200;
+
+    /// <summary>The annotator's current lease, their returned work, or a fresh task; null when nothing is left for them.</summary>
+    public async Task<Lease?> NextAsync(LabelingProject project, Guid annotatorId, CancellationToken cancellationToken)
+    {
+        if (project.State == LabelingProjectState.Paused) throw new ConflictException($"Labeling project '{project.Name}' is paused.");
+        var now = time.GetUtcNow();
+        await ReclaimExpiredAsync(project.Id, now, cancellationToken);
+
+        var current = await CurrentAsync(project.Id, annotatorId, cancellationToken);
+        if (current is not null) return current;
+
+        var returned = await ResumeReturnedAsync(project, annotatorId, now, cancellationToken);
+        if (returned is not null) return returned;
+
+        // Gold tasks come at the configured rate, counted over the annotator's own assignments so the mix is exact
+        // (every fourth task at 0.25) and indistinguishable from ordinary ones in what the annotator receives.
+        var taken = await db.Assignments.CountAsync(a => a.LabelingProjectId == project.Id && a.AnnotatorId == annotatorId, cancellationToken);
+        var wantGold = project.GoldRate > 0 && Math.Floor((taken + 1) * project.GoldRate) > Math.Floor(taken * project.GoldRate);
+        var lease = wantGold
+            ? await TryLeaseAsync(project, annotatorId, gold: true, now, cancellationToken) ?? await TryLeaseAsync(project, annotatorId, gold: false, now, cancellationToken)
+            : await TryLeaseAsync(project, annotatorId, gold: false, now, cancellationToken);
+        // Nothing left in the pool for this annotator, unless a concurrent call of theirs just took the last task.
+        return lease ?? await CurrentAsync(project.Id, annotatorId, cancellationToken);
+    }
+
+    /// <summary>Extends a live lease by the project's lease time; 409 when it has already run out.</summary>
+    public async Task<Assignment> HeartbeatAsync(LabelingProject project, Guid leaseId, Guid annotatorId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var expires = now.AddSeconds(project.LeaseSeconds);
+        var extended = await db.Assignments
+            .Where(a => a.Id == leaseId && a.LabelingProjectId == project.Id && a.AnnotatorId == annotatorId && a.Status == AssignmentStatus.Active && a.ExpiresAt >= now)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.ExpiresAt, expires), cancellationToken);
+        var lease = await db.Assignments.AsNoTracking().FirstOrDefaultAsync(a => a.Id == leaseId && a.LabelingProjectId == project.Id && a.AnnotatorId == annotatorId, cancellationToken)
+            ?? throw new NotFoundException("Lease", leaseId.ToString());
+        if (extended == 0) throw new ConflictException("The lease has expired or ended; ask for the next task.").With("status", lease.Status.ToString().ToLowerInvariant());
+        return lease;
+    }
+
+    /// <summary>Ends leases whose time ran out and returns their slots to the pool. Safe to run from any number of processes.</summary>
+    public async Task<int> ReclaimExpiredAsync(Guid projectId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var expired = await db.Assignments.AsNoTracking()
+            .Where(a => a.LabelingProjectId == projectId && a.Status == AssignmentStatus.Active && a.ExpiresAt < now)
+            .OrderBy(a => a.ExpiresAt)
+            .Select(a => new { a.Id, a.TaskId, a.AnnotatorId })
+            .Take(ReclaimBatch)
+            .ToListAsync(cancellationToken);
+        var reclaimed = 0;
+        foreach (var lease in expired)
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // Only the one caller whose update flips the status gives the slot back; a racing submit or another
+            // reclaimer finds the status changed and does nothing.
+            var ended = await db.Assignments.Where(a => a.Id == lease.Id && a.Status == AssignmentStatus.Active && a.ExpiresAt < now)
+                .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AssignmentStatus.Expired).SetProperty(a => a.FinishedAt, now), cancellationToken);
+            if (ended == 0) continue;
+            await db.Tasks.Where(t => t.Id == lease.TaskId).ExecuteUpdateAsync(s => s.SetProperty(t => t.Reserved, t => t.Reserved - 1), cancellationToken);
+            history.Add(projectId, lease.TaskId, null, lease.AnnotatorId, "lease-expired", new { leaseId = lease.Id });
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            reclaimed++;
+        }
+        return reclaimed;
+    }
+
+    private async Task<Lease?> CurrentAsync(Guid projectId, Guid annotatorId, CancellationToken cancellationToken)
+    {
+        var active = await db.Assignments.AsNoTracking()
+            .FirstOrDefaultAsync(a => a.LabelingProjectId == projectId && a.AnnotatorId == annotatorId && a.Status == AssignmentStatus.Active, cancellationToken);
+        if (active is null) return null;
+        var task = await db.Tasks.AsNoTracking().FirstAsync(t => t.Id == active.TaskId, cancellationToken);
+        return new Lease(active, task);
+    }
+
+    private async Task<Lease?> ResumeReturnedAsync(LabelingProject project, Guid annotatorId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var returned = await db.Assignments.AsNoTracking()
+            .Where(a => a.LabelingProjectId == project.Id && a.AnnotatorId == annotatorId && a.Status == AssignmentStatus.Returned)
+            .OrderBy(a => a.FinishedAt).Select(a => a.Id).FirstOrDefaultAsync(cancellationToken);
+        if (returned == Guid.Empty) return null;
+        var expires = now.AddSeconds(project.LeaseSeconds);
+        try
+        {
+            // The slot was kept for this annotator when the work was rejected, so no capacity check is needed.
+            var resumed = await db.Assignments.Where(a => a.Id == returned && a.Status == AssignmentStatus.Returned)
+                .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AssignmentStatus.Active).SetProperty(a => a.LeasedAt, now).SetProperty(a => a.ExpiresAt, expires), cancellationToken);
+            if (resumed == 0) return await CurrentAsync(project.Id, annotatorId, cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // A concurrent "next" of the same annotator won the one-active-lease index.
+            return await CurrentAsync(project.Id, annotatorId, cancellationToken);
+        }
+        return await CurrentAsync(project.Id, annotatorId, cancellationToken);
+    }
+
+    private async Task<Lease?> TryLeaseAsync(LabelingProject project, Guid annotatorId, bool gold, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var postgres = db.Database.IsNpgsql();
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // On SQLite the transaction starts IMMEDIATE (one writer at a time), so this read is current. On PostgreSQL the
+            // first attempts lock one candidate row and let concurrent callers skip it instead of queueing behind it;
+            // later attempts read without locking and let the conditional update wait and re-check.
+            var candidates = postgres && attempt < 3
+                ? await CandidatesLockedAsync(project, annotatorId, gold, cancellationToken)
+                : await Candidates(project, annotatorId, gold).Take(CandidateBatch).ToListAsync(cancellationToken);
+            if (candidates.Count == 0)
+            {
+                if (!postgres || attempt >= 3 || !await Candidates(project, annotatorId, gold).AnyAsync(cancellationToken)) return null;
+                continue; // every candidate was locked by a concurrent caller
+            }
+            Assignment? lease = null;
+            foreach (var taskId in candidates)
+            {
+                // The overlap guarantee: a slot is taken only while fewer than Required are taken; the check constraint backs it.
+                var taken = await db.Tasks.Where(t => t.Id == taskId && t.Reserved < t.Required)
+                    .ExecuteUpdateAsync(s => s.SetProperty(t => t.Reserved, t => t.Reserved + 1), cancellationToken);
+                if (taken == 0) continue;
+                lease = new Assignment
+                {
+                    LabelingProjectId = project.Id, TaskId = taskId, AnnotatorId = annotatorId, Status = AssignmentStatus.Active,
+                    LeasedAt = now, ExpiresAt = now.AddSeconds(project.LeaseSeconds),
+                };
+                break;
+            }
+            if (lease is null) continue;
+            db.Assignments.Add(lease);
+            history.Add(project.Id, lease.TaskId, null, annotatorId, "leased", new { leaseId = lease.Id, expiresAt = lease.ExpiresAt });
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+            catch (DbUpdateException)
+            {
+                // The unique indexes refused the lease: the same annotator asked twice at once (one live lease each) or
+                // already holds this task. The slot update rolls back with it.
+                db.ChangeTracker.Clear();
+                await transaction.RollbackAsync(cancellationToken);
+                var current = await CurrentAsync(project.Id, annotatorId, cancellationToken);
+                if (current is not null) return current;
+                continue;
+            }
+            db.ChangeTracker.Clear();
+            var task = await db.Tasks.AsNoTracking().FirstAsync(t => t.Id == lease.TaskId, cancellationToken);
+            return new Lease(lease, task);
+        }
+        throw new CubeException(503, "Service unavailable", "Too many annotators are asking for tasks at once; retry shortly.").With("retryAfterSeconds", 1);
+    }
+
+    private IQueryable<Guid> Candidates(LabelingProject project, Guid annotatorId, bool gold)
+    {
+        var pool = db.Tasks.AsNoTracking()
+            .Where(t => t.LabelingProjectId == project.Id && t.IsGold == gold && t.Reserved < t.Required)
+            .Where(t => !db.Assignments.Any(a => a.TaskId == t.Id && a.AnnotatorId == annotatorId));
+        var ordered = project.Ordering switch
+        {
+            TaskOrdering.Random => pool.OrderBy(t => t.RandomKey).ThenBy(t => t.Ordinal),
+            TaskOrdering.Priority => pool.OrderByDescending(t => t.Priority).ThenBy(t => t.Ordinal),
+            _ => pool.OrderBy(t => t.Ordinal),
+        };
+        return ordered.Select(t => t.Id);
+    }
+
+    private async Task<IReadOnlyList<Guid>> CandidatesLockedAsync(LabelingProject project, Guid annotatorId, bool gold, CancellationToken cancellationToken)
+    {
+        var order = project.Ordering switch
+        {
+            TaskOrdering.Random => "t.\"RandomKey\", t.\"Ordinal\"",
+            TaskOrdering.Priority => "t.\"Priority\" DESC, t.\"Ordinal\"",
+            _ => "t.\"Ordinal\"",
+        };
+        // FOR UPDATE SKIP LOCKED: concurrent "next" calls each lock a different candidate instead of all contending for
+        // the first; the conditional slot update still decides, so the guarantee does not rest on the lock.
+#pragma warning disable EF1002 // The interpolated part is one of three constant ORDER BY clauses above; values are parameters.
+        return await db.Database.SqlQueryRaw<Guid>(
+            $"""
+            SELECT t."Id" AS "Value" FROM labeling_tasks t
+            WHERE t."LabelingProjectId" = @p0 AND t."IsGold" = @p1 AND t."Reserved" < t."Required"
+              AND NOT EXISTS (SELECT 1 FROM labeling_assignments a WHERE a."TaskId" = t."Id" AND a."AnnotatorId" = @p2)
+            ORDER BY {order}
+            LIMIT 1 FOR UPDATE OF t SKIP LOCKED
+            """,
+            new Npgsql.NpgsqlParameter("p0", project.Id), new Npgsql.NpgsqlParameter("p1", gold), new Npgsql.NpgsqlParameter("p2", annotatorId))
+            .ToListAsync(cancellationToken);
+#pragma warning restore EF1002
+    }
+}

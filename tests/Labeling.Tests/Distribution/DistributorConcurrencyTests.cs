@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Cube.Core.Errors;
+using Cube.Labeling.Annotations;
+using Cube.Labeling.Configs;
+using Cube.Labeling.Data;
+using Cube.Labeling.Projects;
+using Cube.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cube.Labeling.Tests.Distribution;
+
+/// <summary>
+/// Many annotators racing for tasks inside a real server's services, on SQLite and on PostgreSQL. The guarantees are
+/// read back from the database afterwards: nothing in memory is trusted.
+/// </summary>
+public abstract class DistributorConcurrencyTests(CubeAppFixture app, ShiftedTime time)
+{
+    private const int Overlap = 3;
+    private static readonly JsonElement Positive = JsonSerializer.SerializeToElement(new { labels = new[] { "positive" } });
+
+    private async Task<LabelingProject> ProjectAsync(int tasks, int leaseSeconds = 600)
+    {
+        await using var scope = app.Factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LabelingDbContext>();
+        var config = new LabelConfig(LabelingKind.TextClassification, [new("positive"), new("negative")]);
+        var project = new LabelingProject
+        {
+            ProjectId = Guid.NewGuid(), Name = "race", ConfigJson = LabelingProjects.Serialize(config), Overlap = Overlap,
+            Ordering = TaskOrdering.Sequential, LeaseSeconds = leaseSeconds, CreatedAt = DateTimeOffset.UtcNow,
+        };
+        db.Projects.Add(project);
+        await db.SaveChangesAsync();
+        await scope.ServiceProvider.GetRequiredService<LabelingProjects>().AddTasksAsync(project,
+            Enumerable.Range(0, tasks).Select(i => new NewTask(JsonSerializer.SerializeToElement(new { text = $"t{i}" }))).ToList(), default);
+        return project;
+    }
+
+    private async Task<T> WithScopeAsync<T>(Func<IServiceProvider, Task<T>> action)
+    {
+        await using var scope = app.Factory.Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider);
+    }
+
+    [Fact]
+    public async Task NextAndSubmit_NeverExceedOverlap_NorRepeatATask_WhenManyAnnotatorsRace()
+    {
+        const int tasks = 30, annotators = 24;
+        var project = await ProjectAsync(tasks);
+        var leasedTwice = 0;
+        var doubleSubmits = new ConcurrentBag<int>();
+        var workers = Enumerable.Range(0, annotators).Select(n => Task.Run(async () =>
+        {
+            var me = Guid.NewGuid();
+            var random = new Random(n);
+            while (true)
+            {
+                // The same annotator asking twice at once gets one lease, never two tasks.
+                var both = await Task.WhenAll(
+                    WithScopeAsync(sp => sp.GetRequiredService<Cube.Labeling.Distribution.Distributor>().NextAsync(project, me, default)),
+                    WithScopeAsync(sp => sp.GetRequiredService<Cube.Labeling.Distribution.Distributor>().NextAsync(project, me, default)));
+                // Both empty: nothing is left for this annotator. One empty is legitimate too: a slot another annotator
+                // skipped can come free between the two calls.
+                if (both[0] is null && both[1] is null) return;
+                if (both[0] is not null && both[1] is not null && both[0]!.Assignment.Id != both[1]!.Assignment.Id) Interlocked.Increment(ref leasedTwice);
+                var lease = (both[0] ?? both[1])!;
+                var task = lease.Task.Id;
+                if (random.Next(8) == 0)
+                {
+                    await WithScopeAsync(sp => sp.GetRequiredService<AnnotationService>().SkipAsync(project, task, me, "unsure", 10, default));
+                    continue;
+                }
+                // Two submits of the same work at once: exactly one is counted.
+                var outcomes = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => WithScopeAsync(async sp =>
+                {
+                    try
+                    {
+                        await sp.GetRequiredService<AnnotationService>().SaveAsync(project, task, me, new AnnotationInput(Positive, false, 100), null, default);
+                        return 1;
+                    }
+                    catch (CubeException e) when (e.StatusCode is 409 or 412)
+                    {
+                        return 0;
+                    }
+                })));
+                doubleSubmits.Add(outcomes.Sum());
+            }
+        })).ToList();
+        await Task.WhenAll(workers);
+
+        Assert.Equal(0, leasedTwice);
+        Assert.All(doubleSubmits, count => Assert.True(count >= 1, "a submit was lost"));
+        await AssertInvariantsAsync(project, expectAllComplete: true);
+    }
+
+    [Fact]
+    public async Task ExpiredLeases_ReturnToThePool_WhenSubmitsAndReclaimsRace()
+    {
+        const int tasks = 12;
+        var project = await ProjectAsync(tasks, leaseSeconds: 60);
+        var first = Enumerable.Range(0, 20).Select(_ => Guid.NewGuid()).ToList();
+        var leases = await Task.WhenAll(first.Select(me => WithScopeAsync(sp => sp.GetRequiredService<Cube.Labeling.Distribution.Distributor>().NextAsync(project, me, default))));
+        Assert.All(leases, l => Assert.NotNull(l));
+
+        time.Advance(TimeSpan.FromSeconds(61));
+        // The first annotators submit late while fresh annotators ask for work (which reclaims the expired leases).
+        var late = first.Zip(leases).Select(pair => WithScopeAsync(async sp =>
+        {
+            try
+            {
+                await sp.GetRequiredService<AnnotationService>().SaveAsync(project, pair.Second!.Task.Id, pair.First, new AnnotationInput(Positive, false, 100), null, default);
+                return 1;
+            }
+            catch (CubeException e) when (e.StatusCode == 409)
+            {
+                return 0;
+            }
+        }));
+        var fresh = Enumerable.Range(0, 30).Select(_ => Guid.NewGuid()).Select(me => WithScopeAsync(async sp =>
+        {
+            var distributor = sp.GetRequiredService<Cube.Labeling.Distribution.Distributor>();
+            var done = 0;
+            while (await distributor.NextAsync(project, me, default) is { } lease)
+            {
+                await sp.GetRequiredService<AnnotationService>().SaveAsync(project, lease.Task.Id, me, new AnnotationInput(Positive, false, 100), null, default);
+                done++;
+            }
+            return done;
+        }));
+        var lateAccepted = (await Task.WhenAll(late)).Sum();
+        await Task.WhenAll(fresh);
+        Assert.Equal(0, lateAccepted); // every lease had expired before its submit
+        await AssertInvariantsAsync(project, expectAllComplete: true);
+    }
+
+    private async Task AssertInvariantsAsync(LabelingProject project, bool expectAllComplete)
+    {
+        await using var scope = app.Factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LabelingDbContext>();
+        var tasks = await db.Tasks.AsNoTracking().Where(t => t.LabelingProjectId == project.Id).ToListAsync();
+        var annotations = await db.Annotations.AsNoTracking().Where(a => a.LabelingProjectId == project.Id).ToListAsync();
+        var assignments = await db.Assignments.AsNoTracking().Where(a => a.LabelingProjectId == project.Id).ToListAsync();
+        foreach (var task in tasks)
+        {
+            var submitted = annotations.Count(a => a.TaskId == task.Id && a.Status == AnnotationStatus.Submitted);
+            Assert.True(submitted <= Overlap, $"task {task.Ordinal} has {submitted} completed annotations");
+            Assert.Equal(submitted, task.Completed);
+            var holding = assignments.Count(a => a.TaskId == task.Id && a.Status is AssignmentStatus.Active or AssignmentStatus.Submitted or AssignmentStatus.Returned);
+            Assert.Equal(holding, task.Reserved);
+            if (expectAllComplete) Assert.Equal(Overlap, task.Completed);
+        }
+        Assert.DoesNotContain(assignments.GroupBy(a => (a.TaskId, a.AnnotatorId)), g => g.Count() > 1);
+        Assert.DoesNotContain(annotations.GroupBy(a => (a.TaskId, a.AnnotatorId)), g => g.Count() > 1);
+        Assert.DoesNotContain(assignments.Where(a => a.Status == AssignmentStatus.Active).GroupBy(a => a.AnnotatorId), g => g.Count() > 1);
+        Assert.All(annotations.Where(a => a.Status == AnnotationStatus.Submitted),
+            a => Assert.Contains(assignments, s => s.TaskId == a.TaskId && s.AnnotatorId == a.AnnotatorId && s.Status == AssignmentStatus.Submitted));
+    }
+}
+
+public sealed class SqliteDistributorConcurrencyTests(SqliteLabelingApp app) : DistributorConcurrencyTests(app, app.Time), IClassFixture<SqliteLabelingApp>;
+
+public sealed class PostgresDistributorConcurrencyTests(PostgresLabelingApp app) : DistributorConcurrencyTests(app, app.Time), IClassFixture<PostgresLabelingApp>;
