@@ -77,7 +77,7 @@ public sealed class Params(JsonObject values)
         foreach (var item in array)
         {
             if (item is not JsonValue v || v.GetValueKind() != JsonValueKind.Number) throw new StepException(name, $"'{name}' must list numbers.");
-            result.Add(v.GetValue<double>());
+            result.Add(v.TryGetValue<double>(out var d) ? d : v.TryGetValue<long>(out var l) ? l : double.Parse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture));
         }
         return result;
     }

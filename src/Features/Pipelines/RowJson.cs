@@ -50,10 +50,10 @@ public static class RowJson
         {
             case DataKind.Int64:
                 if (valueKind == JsonValueKind.Number && value!.TryGetValue<long>(out var l)) { ((long[])values)[r] = l; return true; }
-                if (valueKind == JsonValueKind.Number && value!.GetValue<double>() is var d && d == Math.Floor(d) && Math.Abs(d) < 9e18) { ((long[])values)[r] = (long)d; return true; }
+                if (valueKind == JsonValueKind.Number && Number(value!) is var d && d == Math.Floor(d) && Math.Abs(d) < 9e18) { ((long[])values)[r] = (long)d; return true; }
                 return false;
             case DataKind.Float64:
-                if (valueKind == JsonValueKind.Number) { ((double[])values)[r] = value!.GetValue<double>(); return true; }
+                if (valueKind == JsonValueKind.Number) { ((double[])values)[r] = Number(value!); return true; }
                 if (valueKind == JsonValueKind.String && value!.GetValue<string>() is "NaN" or "Infinity" or "-Infinity")
                 {
                     ((double[])values)[r] = double.Parse(value.GetValue<string>(), CultureInfo.InvariantCulture);
@@ -81,6 +81,9 @@ public static class RowJson
                 return false;
         }
     }
+
+    private static double Number(JsonValue value) =>
+        value.TryGetValue<double>(out var d) ? d : value.TryGetValue<long>(out var l) ? l : double.Parse(value.ToJsonString(), CultureInfo.InvariantCulture);
 
     private static string Describe(DataKind kind) => kind switch
     {
