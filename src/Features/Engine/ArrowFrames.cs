@@ -1,0 +1,255 @@
+using System.Runtime.InteropServices;
+using Apache.Arrow;
+using Apache.Arrow.Types;
+using Cube.DataHub.Tables;
+
+namespace Cube.Features.Engine;
+
+/// <summary>Conversion between Arrow record batches and <see cref="Frame"/>s, straight over the Arrow buffers.</summary>
+public static class ArrowFrames
+{
+    private static readonly TimestampType UtcMicros = new(TimeUnit.Microsecond, "UTC");
+
+    /// <summary>The engine kind of an Arrow type, or null when the engine cannot compute with it.</summary>
+    public static DataKind? KindOf(IArrowType type) => type switch
+    {
+        Int8Type or Int16Type or Int32Type or Int64Type or UInt8Type or UInt16Type or UInt32Type or UInt64Type => DataKind.Int64,
+        FloatType or DoubleType or HalfFloatType or Decimal128Type => DataKind.Float64,
+        BooleanType => DataKind.Boolean,
+        StringType or LargeStringType => DataKind.String,
+        DictionaryType { ValueType: StringType } => DataKind.String,
+        TimestampType or Date32Type or Date64Type => DataKind.Timestamp,
+        ListType { ValueDataType: StringType } => DataKind.StringList,
+        _ => null,
+    };
+
+    /// <summary>The engine schema of an Arrow schema; unsupported columns are reported in <paramref name="unsupported"/> and left out.</summary>
+    public static FrameSchema SchemaOf(Schema schema, List<string>? unsupported = null)
+    {
+        var fields = new List<FieldDef>();
+        foreach (var field in schema.FieldsList)
+        {
+            if (KindOf(field.DataType) is { } kind) fields.Add(new FieldDef(field.Name, kind));
+            else unsupported?.Add($"{field.Name} ({field.DataType.Name})");
+        }
+        return new FrameSchema(fields);
+    }
+
+    public static Schema ToArrowSchema(FrameSchema schema) =>
+        new(schema.Fields.Select(f => new Field(f.Name, ArrowType(f.Kind), true)), null);
+
+    public static IArrowType ArrowType(DataKind kind) => kind switch
+    {
+        DataKind.Int64 => Int64Type.Default,
+        DataKind.Float64 => DoubleType.Default,
+        DataKind.Boolean => BooleanType.Default,
+        DataKind.String => StringType.Default,
+        DataKind.Timestamp => UtcMicros,
+        DataKind.StringList => new ListType(new Field("item", StringType.Default, true)),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>Reads the columns of <paramref name="schema"/> from a batch (columns not in the schema are skipped).</summary>
+    public static Frame ToFrame(RecordBatch batch, FrameSchema schema)
+    {
+        var columns = new List<Column>(schema.Fields.Count);
+        foreach (var field in schema.Fields)
+        {
+            var index = batch.Schema.GetFieldIndex(field.Name);
+            if (index < 0) throw new InvalidOperationException($"The batch has no column '{field.Name}'.");
+            columns.Add(ReadColumn(batch.Column(index)));
+        }
+        return new Frame(schema, columns, batch.Length);
+    }
+
+    public static Frame ToFrame(RecordBatch batch) => ToFrame(batch, SchemaOf(batch.Schema));
+
+    public static Column ReadColumn(IArrowArray array)
+    {
+        var length = array.Length;
+        var valid = Validity(array);
+        switch (array)
+        {
+            case Int64Array a when a.Data.DataType.TypeId == ArrowTypeId.Int64: return Column.OfInt64(a.Values.ToArray(), valid);
+            case Int32Array a: return Column.OfInt64(Widen(a.Values), valid);
+            case Int16Array a: return Column.OfInt64(Widen(a.Values), valid);
+            case Int8Array a: return Column.OfInt64(Widen(a.Values), valid);
+            case UInt8Array a: return Column.OfInt64(Widen(a.Values), valid);
+            case UInt16Array a: return Column.OfInt64(Widen(a.Values), valid);
+            case UInt32Array a: return Column.OfInt64(Widen(a.Values), valid);
+            case UInt64Array a: return Column.OfInt64(MemoryMarshal.Cast<ulong, long>(a.Values).ToArray(), valid);
+            case DoubleArray a: return Column.OfFloat64(a.Values.ToArray(), valid);
+            case FloatArray a:
+            {
+                var src = a.Values;
+                var values = new double[length];
+                for (var i = 0; i < values.Length; i++) values[i] = src[i];
+                return Column.OfFloat64(values, valid);
+            }
+            case HalfFloatArray a:
+            {
+                var values = new double[length];
+                for (var i = 0; i < values.Length; i++) values[i] = (double)(a.GetValue(i) ?? default);
+                return Column.OfFloat64(values, valid);
+            }
+            case Decimal128Array a:
+            {
+                var values = new double[length];
+                for (var i = 0; i < values.Length; i++) values[i] = a.IsValid(i) ? (double)(a.GetValue(i) ?? 0m) : 0;
+                return Column.OfFloat64(values, valid);
+            }
+            case BooleanArray a:
+            {
+                var values = new bool[length];
+                for (var i = 0; i < values.Length; i++) values[i] = a.GetValue(i) ?? false;
+                return Column.OfBoolean(values, valid);
+            }
+            case StringArray a:
+            {
+                var values = new string?[length];
+                for (var i = 0; i < values.Length; i++) values[i] = a.IsValid(i) ? a.GetString(i) : null;
+                return Column.OfString(values);
+            }
+            case LargeStringArray a:
+            {
+                var values = new string?[length];
+                for (var i = 0; i < values.Length; i++) values[i] = a.IsValid(i) ? a.GetString(i) : null;
+                return Column.OfString(values);
+            }
+            case DictionaryArray { Dictionary: StringArray dictionary } d:
+            {
+                // Each dictionary entry is decoded once; rows share the string instances.
+                var entries = new string?[dictionary.Length];
+                for (var i = 0; i < entries.Length; i++) entries[i] = dictionary.IsValid(i) ? dictionary.GetString(i) : null;
+                var values = new string?[length];
+                for (var i = 0; i < values.Length; i++) values[i] = d.IsValid(i) ? entries[ArrowValues.DictionaryIndex(d, i)] : null;
+                return Column.OfString(values);
+            }
+            case TimestampArray a:
+            {
+                var unit = ((TimestampType)a.Data.DataType).Unit;
+                var src = a.Values;
+                var values = new long[length];
+                for (var i = 0; i < values.Length; i++)
+                    values[i] = unit switch
+                    {
+                        TimeUnit.Second => src[i] * 1_000_000,
+                        TimeUnit.Millisecond => src[i] * 1_000,
+                        TimeUnit.Microsecond => src[i],
+                        _ => Math.DivRem(src[i], 1_000, out var rem) - (rem < 0 ? 1 : 0),
+                    };
+                return Column.OfTimestamp(values, valid);
+            }
+            case Date32Array a:
+            {
+                var src = a.Values;
+                var values = new long[length];
+                for (var i = 0; i < values.Length; i++) values[i] = src[i] * 86_400_000_000L;
+                return Column.OfTimestamp(values, valid);
+            }
+            case Date64Array a:
+            {
+                var src = a.Values;
+                var values = new long[length];
+                for (var i = 0; i < values.Length; i++) values[i] = src[i] * 1_000L;
+                return Column.OfTimestamp(values, valid);
+            }
+            case ListArray { Values: StringArray items } list:
+            {
+                var values = new string[]?[length];
+                for (var i = 0; i < values.Length; i++)
+                {
+                    if (!list.IsValid(i)) continue;
+                    var start = list.ValueOffsets[i];
+                    var row = new string[list.ValueOffsets[i + 1] - start];
+                    for (var j = 0; j < row.Length; j++) row[j] = items.GetString(start + j) ?? "";
+                    values[i] = row;
+                }
+                return Column.OfStringList(values);
+            }
+            default:
+                throw new NotSupportedException($"Arrow type {array.Data.DataType.Name} is not supported.");
+        }
+    }
+
+    public static RecordBatch ToRecordBatch(Frame frame) =>
+        new(ToArrowSchema(frame.Schema), frame.Columns.Select(ToArrow).ToList(), frame.RowCount);
+
+    public static IArrowArray ToArrow(Column column)
+    {
+        var length = column.Length;
+        var (validity, nulls) = ValidityBuffer(column.Valid);
+        switch (column.Kind)
+        {
+            case DataKind.Int64:
+                return new Int64Array(new ArrowBuffer(MemoryMarshal.AsBytes(column.Int64.AsSpan()).ToArray()), validity, length, nulls, 0);
+            case DataKind.Float64:
+                return new DoubleArray(new ArrowBuffer(MemoryMarshal.AsBytes(column.Float64.AsSpan()).ToArray()), validity, length, nulls, 0);
+            case DataKind.Timestamp:
+                return new TimestampArray(UtcMicros, new ArrowBuffer(MemoryMarshal.AsBytes(column.Timestamp.AsSpan()).ToArray()), validity, length, nulls, 0);
+            case DataKind.Boolean:
+            {
+                var bits = new byte[(length + 7) / 8];
+                var values = column.Boolean;
+                for (var i = 0; i < length; i++) if (values[i]) bits[i >> 3] |= (byte)(1 << (i & 7));
+                return new BooleanArray(new ArrowBuffer(bits), validity, length, nulls, 0);
+            }
+            case DataKind.String:
+            {
+                var builder = new StringArray.Builder().Reserve(length);
+                foreach (var value in column.String)
+                {
+                    if (value is null) builder.AppendNull();
+                    else builder.Append(value);
+                }
+                return builder.Build();
+            }
+            case DataKind.StringList:
+            {
+                var builder = new ListArray.Builder(StringType.Default);
+                var items = (StringArray.Builder)builder.ValueBuilder;
+                foreach (var row in column.StringList)
+                {
+                    if (row is null)
+                    {
+                        builder.AppendNull();
+                        continue;
+                    }
+                    builder.Append();
+                    foreach (var item in row) items.Append(item);
+                }
+                return builder.Build();
+            }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(column));
+        }
+    }
+
+    private static long[] Widen<T>(ReadOnlySpan<T> values) where T : struct, System.Numerics.IBinaryInteger<T>
+    {
+        var result = new long[values.Length];
+        for (var i = 0; i < result.Length; i++) result[i] = long.CreateTruncating(values[i]);
+        return result;
+    }
+
+    private static bool[]? Validity(IArrowArray array)
+    {
+        if (array.NullCount == 0) return null;
+        var valid = new bool[array.Length];
+        for (var i = 0; i < valid.Length; i++) valid[i] = array.IsValid(i);
+        return valid;
+    }
+
+    private static (ArrowBuffer Buffer, int Nulls) ValidityBuffer(bool[]? valid)
+    {
+        if (valid is null) return (ArrowBuffer.Empty, 0);
+        var bits = new byte[(valid.Length + 7) / 8];
+        var nulls = 0;
+        for (var i = 0; i < valid.Length; i++)
+        {
+            if (valid[i]) bits[i >> 3] |= (byte)(1 << (i & 7));
+            else nulls++;
+        }
+        return (new ArrowBuffer(bits), nulls);
+    }
+}

@@ -1,0 +1,164 @@
+namespace Cube.Features.Engine;
+
+/// <summary>The value kinds the feature engine computes with. Every Arrow input type maps onto one of them.</summary>
+public enum DataKind
+{
+    Int64,
+    Float64,
+    Boolean,
+    String,
+    /// <summary>Microseconds since the Unix epoch, UTC.</summary>
+    Timestamp,
+    /// <summary>A list of strings per row (tokens).</summary>
+    StringList,
+}
+
+/// <summary>A named, typed column of a <see cref="FrameSchema"/>.</summary>
+public sealed record FieldDef(string Name, DataKind Kind);
+
+/// <summary>
+/// One column of a <see cref="Frame"/>: a dense value array of the column's kind plus an optional validity array
+/// (null when every row is valid). Kernels loop over these arrays directly; no value is boxed per row.
+/// </summary>
+public sealed class Column
+{
+    private Column(DataKind kind, int length, Array values, bool[]? valid)
+    {
+        Kind = kind;
+        Length = length;
+        Values = values;
+        Valid = valid;
+    }
+
+    public DataKind Kind { get; }
+    public int Length { get; }
+    public Array Values { get; }
+    /// <summary>Validity per row; null means no nulls.</summary>
+    public bool[]? Valid { get; }
+
+    public long[] Int64 => (long[])Values;
+    public double[] Float64 => (double[])Values;
+    public bool[] Boolean => (bool[])Values;
+    public string?[] String => (string?[])Values;
+    public long[] Timestamp => (long[])Values;
+    public string[]?[] StringList => (string[]?[])Values;
+
+    public bool IsValid(int row) => Valid is null || Valid[row];
+
+    public int NullCount
+    {
+        get
+        {
+            if (Valid is null) return 0;
+            var count = 0;
+            foreach (var v in Valid) if (!v) count++;
+            return count;
+        }
+    }
+
+    public static Column OfInt64(long[] values, bool[]? valid = null) => new(DataKind.Int64, values.Length, values, Normalize(valid));
+    public static Column OfFloat64(double[] values, bool[]? valid = null) => new(DataKind.Float64, values.Length, values, Normalize(valid));
+    public static Column OfBoolean(bool[] values, bool[]? valid = null) => new(DataKind.Boolean, values.Length, values, Normalize(valid));
+    public static Column OfTimestamp(long[] values, bool[]? valid = null) => new(DataKind.Timestamp, values.Length, values, Normalize(valid));
+
+    /// <summary>Strings carry their nulls in the value array; the validity array is derived from it.</summary>
+    public static Column OfString(string?[] values) => new(DataKind.String, values.Length, values, ValidityOf(values));
+    public static Column OfStringList(string[]?[] values) => new(DataKind.StringList, values.Length, values, ValidityOf(values));
+
+    public static Column Of(DataKind kind, Array values, bool[]? valid) => kind switch
+    {
+        DataKind.Int64 => OfInt64((long[])values, valid),
+        DataKind.Float64 => OfFloat64((double[])values, valid),
+        DataKind.Boolean => OfBoolean((bool[])values, valid),
+        DataKind.Timestamp => OfTimestamp((long[])values, valid),
+        DataKind.String => OfString(Masked((string?[])values, valid)),
+        DataKind.StringList => OfStringList(Masked((string[]?[])values, valid)),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>A column of <paramref name="length"/> nulls.</summary>
+    public static Column Nulls(DataKind kind, int length) => Of(kind, NewValues(kind, length), new bool[length]);
+
+    public static Array NewValues(DataKind kind, int length) => kind switch
+    {
+        DataKind.Int64 or DataKind.Timestamp => new long[length],
+        DataKind.Float64 => new double[length],
+        DataKind.Boolean => new bool[length],
+        DataKind.String => new string?[length],
+        DataKind.StringList => new string[]?[length],
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>The given rows, in the given order.</summary>
+    public Column Take(int[] rows)
+    {
+        var values = NewValues(Kind, rows.Length);
+        bool[]? valid = Valid is null ? null : new bool[rows.Length];
+        switch (Values)
+        {
+            case long[] l: { var o = (long[])values; for (var i = 0; i < rows.Length; i++) o[i] = l[rows[i]]; break; }
+            case double[] d: { var o = (double[])values; for (var i = 0; i < rows.Length; i++) o[i] = d[rows[i]]; break; }
+            case bool[] b: { var o = (bool[])values; for (var i = 0; i < rows.Length; i++) o[i] = b[rows[i]]; break; }
+            case string?[] s: { var o = (string?[])values; for (var i = 0; i < rows.Length; i++) o[i] = s[rows[i]]; break; }
+            case string[]?[] t: { var o = (string[]?[])values; for (var i = 0; i < rows.Length; i++) o[i] = t[rows[i]]; break; }
+        }
+        if (valid is not null) for (var i = 0; i < rows.Length; i++) valid[i] = Valid![rows[i]];
+        return Of(Kind, values, valid);
+    }
+
+    /// <summary>Rows [offset, offset+count).</summary>
+    public Column Slice(int offset, int count)
+    {
+        var values = NewValues(Kind, count);
+        Array.Copy(Values, offset, values, 0, count);
+        bool[]? valid = null;
+        if (Valid is not null)
+        {
+            valid = new bool[count];
+            Array.Copy(Valid, offset, valid, 0, count);
+        }
+        return Of(Kind, values, valid);
+    }
+
+    public static Column Concat(DataKind kind, IReadOnlyList<Column> parts)
+    {
+        var length = parts.Sum(p => p.Length);
+        var values = NewValues(kind, length);
+        var anyNull = parts.Any(p => p.Valid is not null);
+        var valid = anyNull ? new bool[length] : null;
+        var at = 0;
+        foreach (var part in parts)
+        {
+            Array.Copy(part.Values, 0, values, at, part.Length);
+            if (valid is not null)
+            {
+                if (part.Valid is null) Array.Fill(valid, true, at, part.Length);
+                else Array.Copy(part.Valid, 0, valid, at, part.Length);
+            }
+            at += part.Length;
+        }
+        return Of(kind, values, valid);
+    }
+
+    private static bool[]? Normalize(bool[]? valid)
+    {
+        if (valid is null) return null;
+        return Array.IndexOf(valid, false) < 0 ? null : valid;
+    }
+
+    private static bool[]? ValidityOf<T>(T?[] values) where T : class
+    {
+        var index = Array.IndexOf(values, null);
+        if (index < 0) return null;
+        var valid = new bool[values.Length];
+        for (var i = 0; i < values.Length; i++) valid[i] = values[i] is not null;
+        return valid;
+    }
+
+    private static T?[] Masked<T>(T?[] values, bool[]? valid) where T : class
+    {
+        if (valid is null) return values;
+        for (var i = 0; i < values.Length; i++) if (!valid[i]) values[i] = null;
+        return values;
+    }
+}

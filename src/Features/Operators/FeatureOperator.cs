@@ -1,0 +1,94 @@
+using System.Text.Json.Nodes;
+using Cube.Features.Engine;
+
+namespace Cube.Features.Operators;
+
+/// <summary>A problem with one field of a step's parameters, found while binding the step to its input schema.</summary>
+public sealed class StepException(string field, string message) : Exception(message)
+{
+    public string Field { get; } = field;
+}
+
+/// <summary>A failure while transforming data, naming the step, column and row it applies to.</summary>
+public sealed class TransformException(string message, string? column, long? row) : Exception(message)
+{
+    public string? Step { get; init; }
+    public string? Column { get; } = column;
+    public long? Row { get; } = row;
+}
+
+/// <summary>
+/// One step of a feature pipeline. <see cref="Bind"/> checks the parameters against the input schema and declares the
+/// output schema; fitted operators learn their state from the whole input stream (<see cref="Accumulate"/> per batch,
+/// then <see cref="FinishFit"/>), and that state round-trips through JSON (<see cref="LoadState"/>) so a reloaded
+/// pipeline transforms exactly as the fitted one did.
+/// </summary>
+public abstract class FeatureOperator
+{
+    private FrameSchema? _input;
+
+    public abstract string Kind { get; }
+
+    public virtual bool IsFitted => false;
+
+    /// <summary>True once the state is known (always for operators that are not fitted).</summary>
+    public bool IsReady => !IsFitted || HasState;
+
+    protected abstract bool HasState { get; }
+
+    public FrameSchema Input => _input ?? throw new InvalidOperationException("The operator is not bound.");
+
+    /// <summary>Validates the parameters against the input and returns the output schema. Throws <see cref="StepException"/>.</summary>
+    public FrameSchema Bind(FrameSchema input)
+    {
+        _input = input;
+        return BindCore(input);
+    }
+
+    protected abstract FrameSchema BindCore(FrameSchema input);
+
+    public abstract Frame Transform(Frame input);
+
+    public virtual void Accumulate(Frame input) { }
+
+    /// <summary>Ends fitting and returns the learnt state (also kept as <see cref="State"/>).</summary>
+    public JsonNode? FinishFit()
+    {
+        State = FinishFitCore()?.DeepClone();
+        return State;
+    }
+
+    /// <summary>Restores state saved by <see cref="FinishFit"/>.</summary>
+    public void LoadState(JsonNode state)
+    {
+        LoadStateCore(state);
+        State = state.DeepClone();
+    }
+
+    /// <summary>The fitted state as JSON, null until fitted or loaded.</summary>
+    public JsonNode? State { get; private set; }
+
+    protected virtual JsonNode? FinishFitCore() => null;
+
+    protected virtual void LoadStateCore(JsonNode state) { }
+
+    protected static FieldDef RequireColumn(FrameSchema schema, string name, string field, params DataKind[] kinds)
+    {
+        var column = schema.Find(name) ?? throw new StepException(field, Suggest.UnknownColumn(name, schema));
+        if (kinds.Length > 0 && !kinds.Contains(column.Kind))
+            throw new StepException(field, $"Column '{name}' is {column.Kind}; this step needs {string.Join(" or ", kinds)}.");
+        return column;
+    }
+
+    protected static FrameSchema Replace(FrameSchema schema, IEnumerable<FieldDef> fields)
+    {
+        var list = schema.Fields.ToList();
+        foreach (var field in fields)
+        {
+            var index = list.FindIndex(f => f.Name == field.Name);
+            if (index >= 0) list[index] = field;
+            else list.Add(field);
+        }
+        return new FrameSchema(list);
+    }
+}

@@ -1,0 +1,269 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cube.Features.Engine;
+using Cube.Features.Expressions;
+
+namespace Cube.Features.Operators;
+
+/// <summary>Shared JSON settings for fitted state: web casing, doubles written in round-trip form.</summary>
+internal static class StateJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+
+    public static JsonNode? To<T>(T value) => JsonSerializer.SerializeToNode(value, Options);
+
+    public static T From<T>(JsonNode node, string kind) =>
+        node.Deserialize<T>(Options) ?? throw new InvalidOperationException($"The fitted state of a {kind} step is empty.");
+}
+
+/// <summary>
+/// Fills missing values (null, and NaN for doubles) with a constant or with the mean, median or mode learnt at fit time.
+/// Mean and median make a column Float64; a column with no values at fit time stays null.
+/// </summary>
+public sealed class ImputeOperator(Params p) : FeatureOperator
+{
+    private readonly IReadOnlyList<string> _columns = p.Strings("columns");
+    private readonly string _strategy = p.Choice("strategy", "mean", "mean", "median", "mode", "constant");
+    private readonly JsonNode? _constant = p.Raw("value");
+    private Dictionary<string, List<double>> _numbers = [];
+    private Dictionary<string, Dictionary<string, long>> _counts = [];
+    private Dictionary<string, JsonNode?>? _fill;
+
+    public override string Kind => "impute";
+    public override bool IsFitted => _strategy != "constant";
+    protected override bool HasState => _fill is not null;
+
+    protected override FrameSchema BindCore(FrameSchema input)
+    {
+        var output = new List<FieldDef>();
+        foreach (var name in _columns)
+        {
+            var column = _strategy is "mean" or "median"
+                ? RequireColumn(input, name, "columns", DataKind.Int64, DataKind.Float64)
+                : RequireColumn(input, name, "columns", DataKind.Int64, DataKind.Float64, DataKind.Boolean, DataKind.String, DataKind.Timestamp);
+            output.Add(new FieldDef(name, _strategy is "mean" or "median" ? DataKind.Float64 : column.Kind));
+        }
+        if (_strategy == "constant")
+        {
+            if (_constant is null) throw new StepException("value", "The constant strategy needs 'value'.");
+            _fill = [];
+            foreach (var field in output)
+            {
+                var converted = Convert(field.Kind, _constant);
+                if (converted.Valid is null || converted.IsValid(0)) _fill[field.Name] = _constant.DeepClone();
+                else throw new StepException("value", $"'{_constant.ToJsonString()}' is not a {field.Kind} value for column '{field.Name}'.");
+            }
+        }
+        _numbers = _columns.ToDictionary(c => c, _ => new List<double>());
+        _counts = _columns.ToDictionary(c => c, _ => new Dictionary<string, long>(StringComparer.Ordinal));
+        return Replace(input, output);
+    }
+
+    public override void Accumulate(Frame input)
+    {
+        foreach (var name in _columns)
+        {
+            var column = input[name];
+            if (_strategy is "mean" or "median")
+            {
+                var values = Kernels.ToFloat(column).Float64;
+                var list = _numbers[name];
+                for (var i = 0; i < values.Length; i++)
+                    if (column.IsValid(i) && !double.IsNaN(values[i])) list.Add(values[i]);
+            }
+            else
+            {
+                var text = Casts.Cast(column, DataKind.String).String;
+                var counts = _counts[name];
+                for (var i = 0; i < text.Length; i++)
+                    if (text[i] is { } s && !(column.Kind == DataKind.Float64 && double.IsNaN(column.Float64[i])))
+                        counts[s] = counts.GetValueOrDefault(s) + 1;
+            }
+        }
+    }
+
+    protected override JsonNode? FinishFitCore()
+    {
+        var fill = new Dictionary<string, JsonNode?>();
+        foreach (var name in _columns)
+        {
+            var kind = Input.Find(name)!.Kind;
+            if (_strategy == "mean")
+            {
+                var values = _numbers[name];
+                fill[name] = values.Count == 0 ? null : JsonValue.Create(Mean(values));
+            }
+            else if (_strategy == "median")
+            {
+                var values = _numbers[name];
+                fill[name] = values.Count == 0 ? null : JsonValue.Create(Median(values));
+            }
+            else
+            {
+                // Mode: the most frequent value; ties go to the smallest text so refits are deterministic.
+                var best = _counts[name].OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Key).FirstOrDefault();
+                fill[name] = best is null ? null : Casts.Cast(Column.OfString([best]), kind) is var c && c.IsValid(0) ? JsonValue.Create(best) : null;
+            }
+        }
+        _numbers = [];
+        _counts = [];
+        LoadStateCore(StateJson.To(fill)!);
+        return StateJson.To(fill);
+    }
+
+    protected override void LoadStateCore(JsonNode state) => _fill = StateJson.From<Dictionary<string, JsonNode?>>(state, Kind);
+
+    public override Frame Transform(Frame input)
+    {
+        var replaced = new List<(string, Column)>();
+        foreach (var name in _columns)
+        {
+            var column = input[name];
+            var outKind = _strategy is "mean" or "median" ? DataKind.Float64 : column.Kind;
+            var source = Casts.Cast(column, outKind);
+            var fill = _fill![name];
+            if (fill is null)
+            {
+                replaced.Add((name, source));
+                continue;
+            }
+            var constant = Convert(outKind, fill);
+            var values = (Array)source.Values.Clone();
+            var n = source.Length;
+            for (var i = 0; i < n; i++)
+            {
+                var missing = !source.IsValid(i) || (outKind == DataKind.Float64 && double.IsNaN(source.Float64[i]));
+                if (missing) Array.Copy(constant.Values, 0, values, i, 1);
+            }
+            replaced.Add((name, Column.Of(outKind, values, null)));
+        }
+        return input.With(replaced);
+    }
+
+    private static Column Convert(DataKind kind, JsonNode value)
+    {
+        var text = value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : value.ToJsonString();
+        return Casts.Cast(Column.OfString([text]), kind);
+    }
+
+    /// <summary>Pairwise-safe mean: Kahan summation keeps the fitted value independent of batch boundaries in practice.</summary>
+    internal static double Mean(List<double> values)
+    {
+        double sum = 0, compensation = 0;
+        foreach (var v in values)
+        {
+            var y = v - compensation;
+            var t = sum + y;
+            compensation = (t - sum) - y;
+            sum = t;
+        }
+        return sum / values.Count;
+    }
+
+    /// <summary>Interpolated median (the mean of the two middle values for an even count).</summary>
+    internal static double Median(List<double> values)
+    {
+        values.Sort();
+        var mid = values.Count / 2;
+        return values.Count % 2 == 1 ? values[mid] : values[mid - 1] + (values[mid] - values[mid - 1]) / 2;
+    }
+}
+
+/// <summary>
+/// Standardisation ((x − mean) / population standard deviation) or min-max scaling ((x − min) / (max − min)), fitted
+/// per column over non-missing, non-NaN values. A constant column scales to 0; nulls stay null, NaN stays NaN.
+/// </summary>
+public sealed class ScaleOperator(Params p, string kind) : FeatureOperator
+{
+    private readonly IReadOnlyList<string> _columns = p.Strings("columns");
+    private Dictionary<string, Moments> _moments = [];
+    private Dictionary<string, ScaleState>? _state;
+
+    public override string Kind => kind;
+    public override bool IsFitted => true;
+    protected override bool HasState => _state is not null;
+
+    /// <summary>Offset and divisor per column: the output is (x − Offset) / Scale, or 0 where Scale is 0.</summary>
+    public sealed record ScaleState(double? Offset, double? Scale);
+
+    private sealed class Moments
+    {
+        public long Count;
+        public double Mean;
+        public double M2;
+        public double Min = double.PositiveInfinity;
+        public double Max = double.NegativeInfinity;
+    }
+
+    protected override FrameSchema BindCore(FrameSchema input)
+    {
+        foreach (var c in _columns) RequireColumn(input, c, "columns", DataKind.Int64, DataKind.Float64);
+        _moments = _columns.ToDictionary(c => c, _ => new Moments());
+        return Replace(input, _columns.Select(c => new FieldDef(c, DataKind.Float64)));
+    }
+
+    public override void Accumulate(Frame input)
+    {
+        foreach (var name in _columns)
+        {
+            var column = input[name];
+            var values = Kernels.ToFloat(column).Float64;
+            var m = _moments[name];
+            for (var i = 0; i < values.Length; i++)
+            {
+                var x = values[i];
+                if (!column.IsValid(i) || double.IsNaN(x)) continue;
+                // Welford's update: numerically stable in one pass over the stream.
+                m.Count++;
+                var delta = x - m.Mean;
+                m.Mean += delta / m.Count;
+                m.M2 += delta * (x - m.Mean);
+                if (x < m.Min) m.Min = x;
+                if (x > m.Max) m.Max = x;
+            }
+        }
+    }
+
+    protected override JsonNode? FinishFitCore()
+    {
+        var state = _moments.ToDictionary(m => m.Key, m => m.Value.Count == 0
+            ? new ScaleState(null, null)
+            : Kind == "standardize"
+                ? new ScaleState(m.Value.Mean, Math.Sqrt(m.Value.M2 / m.Value.Count))
+                : new ScaleState(m.Value.Min, m.Value.Max - m.Value.Min));
+        _state = state;
+        return StateJson.To(state);
+    }
+
+    protected override void LoadStateCore(JsonNode state) => _state = StateJson.From<Dictionary<string, ScaleState>>(state, Kind);
+
+    public override Frame Transform(Frame input)
+    {
+        var replaced = new List<(string, Column)>();
+        foreach (var name in _columns)
+        {
+            var column = input[name];
+            var values = Kernels.ToFloat(column).Float64;
+            var (offset, scale) = _state![name];
+            if (offset is null || scale is null)
+            {
+                replaced.Add((name, Column.Nulls(DataKind.Float64, column.Length)));
+                continue;
+            }
+            var o = offset.Value;
+            var s = scale.Value;
+            var result = new double[values.Length];
+            if (s == 0)
+            {
+                for (var i = 0; i < result.Length; i++) result[i] = double.IsNaN(values[i]) ? double.NaN : 0;
+            }
+            else
+            {
+                var inverse = 1 / s;
+                for (var i = 0; i < result.Length; i++) result[i] = (values[i] - o) * inverse;
+            }
+            replaced.Add((name, Column.OfFloat64(result, column.Valid)));
+        }
+        return input.With(replaced);
+    }
+}

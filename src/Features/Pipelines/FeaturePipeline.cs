@@ -1,0 +1,334 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Cube.Features.Engine;
+using Cube.Features.Operators;
+
+namespace Cube.Features.Pipelines;
+
+/// <summary>A step after validation: its operator, and the schemas it reads and writes.</summary>
+public sealed class CompiledStep(StepSpec spec, FeatureOperator op, string input)
+{
+    public StepSpec Spec { get; } = spec;
+    public FeatureOperator Operator { get; } = op;
+    public string Input { get; } = input;
+    public string Name => Spec.Name;
+    public FrameSchema? InputSchema { get; internal set; }
+    public FrameSchema? OutputSchema { get; internal set; }
+}
+
+/// <summary>What one step did to a batch: rows out and time spent (for previews and run reports).</summary>
+public sealed class StepStats
+{
+    public long Rows { get; set; }
+    public TimeSpan Elapsed { get; set; }
+}
+
+/// <summary>
+/// A validated pipeline bound to its input schemas. Steps run in topological order, batch by batch; fitted steps learn
+/// their state in passes over the input stream (all steps whose upstream is ready fit in the same pass), and the state
+/// is saved as <see cref="FittedState"/> JSON that <see cref="Compile"/> reloads, so batch and online transforms agree.
+/// </summary>
+public sealed class FeaturePipeline : IDisposable
+{
+    private readonly Dictionary<string, CompiledStep> _steps;
+
+    private FeaturePipeline(PipelineSpec spec, IReadOnlyDictionary<string, FrameSchema> inputs, List<CompiledStep> order)
+    {
+        Spec = spec;
+        Inputs = inputs;
+        Order = order;
+        _steps = order.ToDictionary(s => s.Name, StringComparer.Ordinal);
+    }
+
+    public PipelineSpec Spec { get; }
+    public IReadOnlyDictionary<string, FrameSchema> Inputs { get; }
+    /// <summary>Steps in topological order.</summary>
+    public IReadOnlyList<CompiledStep> Order { get; }
+    public CompiledStep OutputStep => _steps[Spec.Output];
+    public FrameSchema OutputSchema => OutputStep.OutputSchema!;
+    public bool IsFitted => Order.All(s => s.Operator.IsReady);
+
+    /// <summary>The input the output step's chain starts from: what a batch or an online row is read as.</summary>
+    public string SourceOf(string step)
+    {
+        var current = step;
+        while (_steps.TryGetValue(current, out var s)) current = s.Input;
+        return current;
+    }
+
+    public string OutputSource => SourceOf(Spec.Output);
+
+    /// <summary>
+    /// Validates the spec against the input schemas and binds every step. All problems found are reported together as a
+    /// <see cref="PipelineValidationException"/>; a step whose input is invalid is not checked further.
+    /// </summary>
+    public static FeaturePipeline Compile(PipelineSpec spec, IReadOnlyDictionary<string, FrameSchema> inputs, FittedState? state = null)
+    {
+        var errors = new List<PipelineError>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var step in spec.Steps)
+        {
+            if (!names.Add(step.Name)) errors.Add(new PipelineError(step.Name, "name", $"Two steps are named '{step.Name}'."));
+            if (spec.Inputs.ContainsKey(step.Name)) errors.Add(new PipelineError(step.Name, "name", $"'{step.Name}' is also the name of an input."));
+        }
+        foreach (var input in spec.Inputs.Keys)
+            if (!inputs.ContainsKey(input)) errors.Add(new PipelineError(null, $"inputs.{input}", $"No schema is known for input '{input}'."));
+
+        var compiled = new Dictionary<string, CompiledStep>(StringComparer.Ordinal);
+        foreach (var step in spec.Steps.DistinctBy(s => s.Name))
+        {
+            if (!OperatorCatalog.Exists(step.Op))
+            {
+                var match = Suggest.Closest(step.Op, OperatorCatalog.Names);
+                errors.Add(new PipelineError(step.Name, "op", match is null ? $"Unknown operator '{step.Op}'." : $"Unknown operator '{step.Op}' (did you mean '{match}'?)."));
+                continue;
+            }
+            if (step.Input is null)
+            {
+                errors.Add(new PipelineError(step.Name, "input", "The step names no input and there is no previous step or single input to default to."));
+                continue;
+            }
+            if (!names.Contains(step.Input) && !spec.Inputs.ContainsKey(step.Input))
+            {
+                var match = Suggest.Closest(step.Input, names.Concat(spec.Inputs.Keys));
+                errors.Add(new PipelineError(step.Name, "input", match is null ? $"Unknown input '{step.Input}'." : $"Unknown input '{step.Input}' (did you mean '{match}'?)."));
+                continue;
+            }
+            try
+            {
+                compiled[step.Name] = new CompiledStep(step, OperatorCatalog.Create(step.Op, new Params(step.Params)), step.Input);
+            }
+            catch (StepException e)
+            {
+                errors.Add(new PipelineError(step.Name, e.Field, e.Message));
+            }
+        }
+        if (!names.Contains(spec.Output)) errors.Add(new PipelineError(null, "output", $"The output '{spec.Output}' is not a step."));
+
+        var order = TopologicalOrder(compiled, errors);
+        var broken = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var step in order)
+        {
+            FrameSchema? input = compiled.ContainsKey(step.Input) ? compiled[step.Input].OutputSchema : inputs.GetValueOrDefault(step.Input);
+            if (input is null || broken.Contains(step.Input) || (!compiled.ContainsKey(step.Input) && !spec.Inputs.ContainsKey(step.Input)))
+            {
+                broken.Add(step.Name);
+                continue;
+            }
+            try
+            {
+                if (state?.Steps.TryGetValue(step.Name, out var saved) == true && saved is not null && step.Operator.IsFitted)
+                    step.Operator.LoadState(saved);
+                step.InputSchema = input;
+                step.OutputSchema = step.Operator.Bind(input);
+            }
+            catch (StepException e)
+            {
+                errors.Add(new PipelineError(step.Name, e.Field, e.Message));
+                broken.Add(step.Name);
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or KeyNotFoundException or NullReferenceException)
+            {
+                errors.Add(new PipelineError(step.Name, null, $"The saved fitted state does not fit this step: {e.Message}"));
+                broken.Add(step.Name);
+            }
+        }
+        if (errors.Count > 0)
+        {
+            foreach (var step in compiled.Values) (step.Operator as IDisposable)?.Dispose();
+            throw new PipelineValidationException(errors);
+        }
+        return new FeaturePipeline(spec, inputs, order);
+    }
+
+    private static List<CompiledStep> TopologicalOrder(Dictionary<string, CompiledStep> steps, List<PipelineError> errors)
+    {
+        var order = new List<CompiledStep>();
+        var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 = visiting, 2 = done
+        foreach (var step in steps.Values) Visit(step, []);
+        return order;
+
+        void Visit(CompiledStep step, List<string> path)
+        {
+            if (state.GetValueOrDefault(step.Name) == 2) return;
+            if (state.GetValueOrDefault(step.Name) == 1)
+            {
+                var cycle = path.SkipWhile(p => p != step.Name).Append(step.Name);
+                errors.Add(new PipelineError(step.Name, "input", $"The steps form a cycle: {string.Join(" → ", cycle)}."));
+                return;
+            }
+            state[step.Name] = 1;
+            path.Add(step.Name);
+            if (steps.TryGetValue(step.Input, out var upstream)) Visit(upstream, path);
+            path.RemoveAt(path.Count - 1);
+            if (state[step.Name] == 1)
+            {
+                state[step.Name] = 2;
+                if (!IsCyclic(step)) order.Add(step);
+            }
+        }
+
+        bool IsCyclic(CompiledStep step)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var current = step.Input;
+            while (steps.TryGetValue(current, out var s))
+            {
+                if (!seen.Add(current) || current == step.Name) return true;
+                current = s.Input;
+            }
+            return false;
+        }
+    }
+
+    /// <summary>The steps the output needs, from its source: the chain a batch goes through.</summary>
+    private List<CompiledStep> Chain(string target)
+    {
+        var chain = new List<CompiledStep>();
+        var current = target;
+        while (_steps.TryGetValue(current, out var step))
+        {
+            chain.Add(step);
+            current = step.Input;
+        }
+        chain.Reverse();
+        return chain;
+    }
+
+    /// <summary>
+    /// Fits every fitted step from the input stream. <paramref name="read"/> opens a fresh pass over an input's batches;
+    /// it is called once per pass, and a pass fits every step whose upstream steps are already fitted.
+    /// </summary>
+    public async Task<FittedState> FitAsync(Func<string, CancellationToken, IAsyncEnumerable<Frame>> read, Func<int, long, ValueTask>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var pass = 0;
+        while (true)
+        {
+            var pending = Order.Where(s => !s.Operator.IsReady && Chain(s.Input).All(u => u.Operator.IsReady)).ToList();
+            if (pending.Count == 0) break;
+            pass++;
+            foreach (var group in pending.GroupBy(s => SourceOf(s.Name)))
+            {
+                var rows = 0L;
+                await foreach (var frame in read(group.Key, cancellationToken).WithCancellation(cancellationToken))
+                {
+                    var outputs = new Dictionary<string, Frame>(StringComparer.Ordinal) { [group.Key] = frame };
+                    foreach (var step in group)
+                    {
+                        var input = Evaluate(step.Input, outputs, null);
+                        try
+                        {
+                            step.Operator.Accumulate(input);
+                        }
+                        catch (TransformException e)
+                        {
+                            throw new TransformException(e.Message, e.Column, e.Row is null ? null : rows + e.Row) { Step = step.Name };
+                        }
+                    }
+                    rows += frame.RowCount;
+                    if (progress is not null) await progress(pass, rows);
+                }
+                foreach (var step in group)
+                {
+                    step.Operator.FinishFit();
+                    Rebind(step);
+                }
+            }
+        }
+        return SaveState();
+    }
+
+    /// <summary>Re-binds the steps downstream of a newly fitted one (a fitted vocabulary can add columns).</summary>
+    private void Rebind(CompiledStep fitted)
+    {
+        var changed = new HashSet<string>(StringComparer.Ordinal) { fitted.Name };
+        fitted.OutputSchema = fitted.Operator.Bind(fitted.InputSchema!);
+        foreach (var step in Order)
+        {
+            if (!changed.Contains(step.Input)) continue;
+            try
+            {
+                step.InputSchema = _steps[step.Input].OutputSchema;
+                step.OutputSchema = step.Operator.Bind(step.InputSchema!);
+                changed.Add(step.Name);
+            }
+            catch (StepException e)
+            {
+                throw new PipelineValidationException([new PipelineError(step.Name, e.Field, $"After fitting '{fitted.Name}': {e.Message}")]);
+            }
+        }
+    }
+
+    public FittedState SaveState() => new(
+        FittedState.CurrentFormat,
+        Inputs.ToDictionary(i => i.Key, i => (IReadOnlyList<FieldDef>)i.Value.Fields.ToList()),
+        Order.Where(s => s.Operator.IsFitted).ToDictionary(s => s.Name, s => s.Operator.State));
+
+    /// <summary>Transforms one batch of the output's source through the output's chain.</summary>
+    public Frame Transform(Frame source, IDictionary<string, StepStats>? stats = null)
+    {
+        if (!IsFitted) throw new InvalidOperationException("The pipeline is not fitted.");
+        var outputs = new Dictionary<string, Frame>(StringComparer.Ordinal) { [OutputSource] = source };
+        return Evaluate(Spec.Output, outputs, stats);
+    }
+
+    /// <summary>Transforms a batch through every step reachable from its source, keeping each step's output (for previews).</summary>
+    public IReadOnlyDictionary<string, Frame> TransformAll(string source, Frame frame, IDictionary<string, StepStats> stats)
+    {
+        var outputs = new Dictionary<string, Frame>(StringComparer.Ordinal) { [source] = frame };
+        foreach (var step in Order.Where(s => SourceOf(s.Name) == source)) Evaluate(step.Name, outputs, stats);
+        return outputs;
+    }
+
+    private Frame Evaluate(string name, Dictionary<string, Frame> outputs, IDictionary<string, StepStats>? stats)
+    {
+        if (outputs.TryGetValue(name, out var done)) return done;
+        var step = _steps[name];
+        var input = Evaluate(step.Input, outputs, stats);
+        var clock = stats is null ? 0 : Stopwatch.GetTimestamp();
+        Frame output;
+        try
+        {
+            output = step.Operator.Transform(input);
+        }
+        catch (TransformException e) when (e.Step is null)
+        {
+            throw new TransformException(e.Message, e.Column, e.Row) { Step = step.Name };
+        }
+        if (stats is not null)
+        {
+            if (!stats.TryGetValue(name, out var s)) stats[name] = s = new StepStats();
+            s.Rows += output.RowCount;
+            s.Elapsed += Stopwatch.GetElapsedTime(clock);
+        }
+        outputs[name] = output;
+        return output;
+    }
+
+    public void Dispose()
+    {
+        foreach (var step in Order) (step.Operator as IDisposable)?.Dispose();
+    }
+}
+
+/// <summary>
+/// The learnt state of a fitted pipeline, saved as versioned JSON: the input schemas it was fitted on and each fitted
+/// step's state. Reloading it with the same spec reproduces the transform exactly.
+/// </summary>
+public sealed record FittedState(int Format, IReadOnlyDictionary<string, IReadOnlyList<FieldDef>> Inputs, IReadOnlyDictionary<string, JsonNode?> Steps)
+{
+    public const int CurrentFormat = 1;
+
+    public IReadOnlyDictionary<string, FrameSchema> InputSchemas() => Inputs.ToDictionary(i => i.Key, i => new FrameSchema(i.Value));
+
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, Operators.StateJson.Options);
+
+    public static FittedState FromJson(string json)
+    {
+        var state = System.Text.Json.JsonSerializer.Deserialize<FittedState>(json, Operators.StateJson.Options)
+            ?? throw new InvalidOperationException("The fitted state is empty.");
+        if (state.Format != CurrentFormat) throw new InvalidOperationException($"Fitted state format {state.Format} is not supported (expected {CurrentFormat}).");
+        return state;
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json.Nodes;
+using Cube.Features.Operators;
+
+namespace Cube.Features.Pipelines;
+
+/// <summary>An operator as the catalogue endpoint shows it: its parameters as JSON Schema, for editors to build forms from.</summary>
+public sealed record OperatorInfo(string Op, string Description, bool Fitted, JsonObject Parameters);
+
+/// <summary>Every operator a pipeline step can name, with its factory and parameter schema.</summary>
+public static class OperatorCatalog
+{
+    private sealed record Entry(OperatorInfo Info, Func<Params, FeatureOperator> Create);
+
+    private static readonly Dictionary<string, Entry> Entries = new Entry[]
+    {
+        new(Info("select", "Keeps the listed columns, in order.", false, Req("columns"), ("columns", Columns())), p => new SelectOperator(p)),
+        new(Info("drop", "Removes the listed columns.", false, Req("columns"), ("columns", Columns())), p => new DropOperator(p)),
+        new(Info("rename", "Renames columns: {old: new}.", false, Req("columns"), ("columns", Map("New name per column."))), p => new RenameOperator(p)),
+        new(Info("filter", "Keeps rows where the expression is true.", false, Req("expr"), ("expr", Str("Boolean expression, e.g. amount > 0 and country in ('FR', 'DE')."))), p => new FilterOperator(p)),
+        new(Info("derive", "Adds or replaces columns computed by expressions: {name: expr}.", false, Req("columns"), ("columns", Map("Expression per new column."))), p => new DeriveOperator(p)),
+        new(Info("cast", "Converts columns: {name: type} with int64, float64, boolean, string or timestamp; failures become null.", false, Req("columns"), ("columns", Map("Target type per column."))), p => new CastOperator(p)),
+        new(Info("impute", "Fills null (and NaN) with the fitted mean, median, mode, or a constant.", true, Req("columns"),
+            ("columns", Columns()), ("strategy", Enum("mean", "mean", "median", "mode", "constant")), ("value", new JsonObject { ["description"] = "Fill value for strategy constant." })), p => new ImputeOperator(p)),
+        new(Info("standardize", "(x − mean) / standard deviation, fitted.", true, Req("columns"), ("columns", Columns())), p => new ScaleOperator(p, "standardize")),
+        new(Info("minmax", "(x − min) / (max − min), fitted.", true, Req("columns"), ("columns", Columns())), p => new ScaleOperator(p, "minmax")),
+        new(Info("onehot", "One 0/1 column per fitted category.", true, Req("column"),
+            ("column", Str("Categorical column.")), ("unknown", Enum("ignore", "ignore", "error", "other")), ("maxCategories", Int(1, 10_000, 100)),
+            ("minCount", Int(1, null, 1)), ("keepOriginal", Bool(false))), p => new OneHotOperator(p)),
+        new(Info("ordinal", "Code of each category in the sorted fitted vocabulary.", true, Req("column"),
+            ("column", Str("Categorical column.")), ("output", Str("Output column (default: replaces the input).")), ("unknown", Enum("code", "error", "null", "code")),
+            ("maxCategories", Int(1, 10_000_000, 1_000_000))), p => new OrdinalOperator(p)),
+        new(Info("bucketize", "Bucket index by fixed edges or fitted quantiles.", false, Req("column"),
+            ("column", Str("Numeric column.")), ("output", Str("Output column (default {column}_bucket).")),
+            ("edges", new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "number" } }), ("quantiles", Int(2, 1000, null))), p => new BucketizeOperator(p)),
+        new(Info("hash", "Feature hashing of columns into a fixed number of buckets.", false, Req("columns", "buckets"),
+            ("columns", Columns()), ("buckets", Int(2, null, null)), ("output", Str("Output column (default {columns}_hash)."))), p => new HashOperator(p)),
+        new(Info("datetime_parts", "Calendar parts of a timestamp column.", false, Req("column"),
+            ("column", Str("Timestamp column.")), ("parts", new JsonObject { ["type"] = "array", ["items"] = Enum(null, "year", "month", "day", "hour", "minute", "second", "dayofweek", "dayofyear", "epoch") })), p => new DatetimePartsOperator(p)),
+        new(Info("lowercase", "Lower-cases text columns.", false, Req("columns"), ("columns", Columns())), p => new LowercaseOperator(p)),
+        new(Info("tokenize", "Splits text into a token list, optional n-grams.", false, Req("column"),
+            ("column", Str("Text column.")), ("output", Str("Output column (default {column}_tokens).")), ("pattern", Str("Separator regular expression.")),
+            ("lowercase", Bool(true)), ("ngrams", Int(1, 5, 1))), p => new TokenizeOperator(p)),
+        new(Info("sql", "A row-wise SQL SELECT run by DuckDB over each batch as table 'input'.", false, Req("query"), ("query", Str("SELECT … FROM input"))), p => new SqlOperator(p)),
+    }.ToDictionary(e => e.Info.Op, StringComparer.Ordinal);
+
+    public static IReadOnlyList<OperatorInfo> All => Entries.Values.Select(e => e.Info).ToList();
+
+    public static IEnumerable<string> Names => Entries.Keys;
+
+    public static bool Exists(string op) => Entries.ContainsKey(op);
+
+    /// <summary>Creates the operator; parameter problems surface as <see cref="StepException"/>.</summary>
+    public static FeatureOperator Create(string op, Params parameters)
+    {
+        var entry = Entries[op];
+        var known = ((JsonObject)entry.Info.Parameters["properties"]!).Select(p => p.Key).ToHashSet();
+        foreach (var (key, _) in parameters.Values)
+            if (!known.Contains(key))
+                throw new StepException(key, Engine.Suggest.Closest(key, known) is { } match
+                    ? $"Unknown parameter '{key}' for {op} (did you mean '{match}'?)."
+                    : $"Unknown parameter '{key}' for {op} (it takes {string.Join(", ", known)}).");
+        return entry.Create(parameters);
+    }
+
+    private static OperatorInfo Info(string op, string description, bool fitted, string[] required, params (string Name, JsonObject Schema)[] properties)
+    {
+        var props = new JsonObject();
+        foreach (var (name, schema) in properties) props[name] = schema;
+        return new OperatorInfo(op, description, fitted, new JsonObject
+        {
+            ["type"] = "object",
+            ["properties"] = props,
+            ["required"] = new JsonArray(required.Select(r => (JsonNode)JsonValue.Create(r)).ToArray()),
+            ["additionalProperties"] = false,
+        });
+    }
+
+    private static string[] Req(params string[] names) => names;
+    private static JsonObject Str(string description) => new() { ["type"] = "string", ["description"] = description };
+    private static JsonObject Bool(bool fallback) => new() { ["type"] = "boolean", ["default"] = fallback };
+    private static JsonObject Map(string description) => new() { ["type"] = "object", ["additionalProperties"] = new JsonObject { ["type"] = "string" }, ["description"] = description };
+    private static JsonObject Columns() => new() { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" }, ["minItems"] = 1 };
+
+    private static JsonObject Enum(string? fallback, params string[] values)
+    {
+        var schema = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray(values.Distinct().Select(v => (JsonNode)JsonValue.Create(v)).ToArray()) };
+        if (fallback is not null) schema["default"] = fallback;
+        return schema;
+    }
+
+    private static JsonObject Int(long min, long? max, long? fallback)
+    {
+        var schema = new JsonObject { ["type"] = "integer", ["minimum"] = min };
+        if (max is not null) schema["maximum"] = max;
+        if (fallback is not null) schema["default"] = fallback;
+        return schema;
+    }
+}

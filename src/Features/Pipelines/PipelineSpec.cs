@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Cube.Features.Pipelines;
+
+/// <summary>Where a pipeline input comes from: a dataset's table at a version number or tag (latest when neither).</summary>
+public sealed record InputSpec(string? Dataset, int? Version, string? Tag, string? Table);
+
+/// <summary>One step: a unique name, an operator, the step or input it reads (the previous step by default) and its parameters.</summary>
+public sealed record StepSpec(string Name, string Op, string? Input, JsonObject Params);
+
+/// <summary>A feature pipeline as written: named inputs, a DAG of steps, and the step whose output is the result.</summary>
+public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, InputSpec> Inputs, IReadOnlyList<StepSpec> Steps, string Output)
+{
+    private static readonly HashSet<string> Reserved = ["name", "op", "input"];
+
+    /// <summary>Parses YAML or JSON (JSON is YAML, so one parser reads both). Problems are <see cref="PipelineValidationException"/>s.</summary>
+    public static PipelineSpec Parse(string text)
+    {
+        JsonNode? root;
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(text));
+            root = stream.Documents.Count == 0 ? null : ToJson(stream.Documents[0].RootNode);
+        }
+        catch (YamlException e)
+        {
+            throw new PipelineValidationException([new PipelineError(null, null, $"The spec does not parse at line {e.Start.Line}, column {e.Start.Column}: {e.InnerException?.Message ?? e.Message}")]);
+        }
+        if (root is not JsonObject obj) throw new PipelineValidationException([new PipelineError(null, null, "The spec must be a mapping with 'name', 'inputs', 'steps' and 'output'.")]);
+        return FromJson(obj);
+    }
+
+    public static PipelineSpec FromJson(JsonObject obj)
+    {
+        var errors = new List<PipelineError>();
+        var name = Text(obj, "name") ?? "pipeline";
+        var inputs = new Dictionary<string, InputSpec>(StringComparer.Ordinal);
+        if (obj["inputs"] is JsonObject inputMap)
+        {
+            foreach (var (key, value) in inputMap)
+            {
+                if (value is JsonObject input)
+                {
+                    int? version = null;
+                    if (input["version"] is JsonValue v)
+                    {
+                        if (v.TryGetValue<int>(out var n) && n > 0) version = n;
+                        else errors.Add(new PipelineError(null, $"inputs.{key}.version", "'version' must be a positive whole number."));
+                    }
+                    inputs[key] = new InputSpec(Text(input, "dataset"), version, Text(input, "tag"), Text(input, "table"));
+                }
+                else if (value is null) inputs[key] = new InputSpec(null, null, null, null);
+                else errors.Add(new PipelineError(null, $"inputs.{key}", "An input must be a mapping (dataset, version or tag, table)."));
+            }
+        }
+        else if (obj["inputs"] is not null) errors.Add(new PipelineError(null, "inputs", "'inputs' must be a mapping of input names."));
+        if (inputs.Count == 0) inputs["input"] = new InputSpec(null, null, null, null);
+
+        var steps = new List<StepSpec>();
+        if (obj["steps"] is JsonArray array)
+        {
+            string? previous = null;
+            for (var i = 0; i < array.Count; i++)
+            {
+                if (array[i] is not JsonObject step)
+                {
+                    errors.Add(new PipelineError(null, $"steps[{i}]", "A step must be a mapping with 'name' and 'op'."));
+                    continue;
+                }
+                var stepName = Text(step, "name") ?? $"step{i + 1}";
+                var op = Text(step, "op");
+                if (op is null)
+                {
+                    errors.Add(new PipelineError(stepName, "op", "The step has no 'op'."));
+                    continue;
+                }
+                var input = Text(step, "input") ?? previous ?? (inputs.Count == 1 ? inputs.Keys.First() : null);
+                var parameters = new JsonObject();
+                foreach (var (key, value) in step)
+                    if (!Reserved.Contains(key)) parameters[key] = value?.DeepClone();
+                steps.Add(new StepSpec(stepName, op, input, parameters));
+                previous = stepName;
+            }
+        }
+        else errors.Add(new PipelineError(null, "steps", "'steps' must be a list of steps."));
+
+        var output = Text(obj, "output") ?? steps.LastOrDefault()?.Name;
+        if (output is null) errors.Add(new PipelineError(null, "output", "The pipeline has no steps and no 'output'."));
+        if (errors.Count > 0) throw new PipelineValidationException(errors);
+        return new PipelineSpec(name, inputs, steps, output!);
+    }
+
+    public JsonObject ToJson()
+    {
+        var inputs = new JsonObject();
+        foreach (var (key, input) in Inputs)
+            inputs[key] = new JsonObject { ["dataset"] = input.Dataset, ["version"] = input.Version, ["tag"] = input.Tag, ["table"] = input.Table };
+        var steps = new JsonArray();
+        foreach (var step in Steps)
+        {
+            var node = new JsonObject { ["name"] = step.Name, ["op"] = step.Op, ["input"] = step.Input };
+            foreach (var (key, value) in step.Params) node[key] = value?.DeepClone();
+            steps.Add(node);
+        }
+        return new JsonObject { ["name"] = Name, ["inputs"] = inputs, ["steps"] = steps, ["output"] = Output };
+    }
+
+    private static string? Text(JsonObject obj, string name) =>
+        obj[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : obj[name] is JsonValue n ? n.ToJsonString() : null;
+
+    /// <summary>YAML to JSON with the YAML 1.2 core schema: plain scalars that look like numbers, booleans or null are typed.</summary>
+    private static JsonNode? ToJson(YamlNode node)
+    {
+        switch (node)
+        {
+            case YamlMappingNode map:
+            {
+                var obj = new JsonObject();
+                foreach (var (key, value) in map.Children)
+                {
+                    var name = ((YamlScalarNode)key).Value ?? "";
+                    if (obj.ContainsKey(name))
+                        throw new PipelineValidationException([new PipelineError(null, name, $"The key '{name}' appears twice (line {key.Start.Line}).")]);
+                    obj[name] = ToJson(value);
+                }
+                return obj;
+            }
+            case YamlSequenceNode sequence:
+                return new JsonArray(sequence.Children.Select(ToJson).ToArray());
+            case YamlScalarNode scalar:
+            {
+                var value = scalar.Value ?? "";
+                if (scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded) return JsonValue.Create(value);
+                switch (value)
+                {
+                    case "" or "~" or "null" or "Null" or "NULL": return null;
+                    case "true" or "True" or "TRUE": return JsonValue.Create(true);
+                    case "false" or "False" or "FALSE": return JsonValue.Create(false);
+                }
+                if (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var whole)) return JsonValue.Create(whole);
+                if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number)) return JsonValue.Create(number);
+                return JsonValue.Create(value);
+            }
+            default:
+                return null;
+        }
+    }
+}
+
+/// <summary>One validation problem: the step (null for the pipeline itself), the field within it, and what is wrong.</summary>
+public sealed record PipelineError(string? Step, string? Field, string Message);
+
+/// <summary>A pipeline that does not validate; the API answers 422 with the full list.</summary>
+public sealed class PipelineValidationException : Core.Errors.CubeException
+{
+    public PipelineValidationException(IReadOnlyList<PipelineError> errors)
+        : base(422, "The pipeline is invalid", string.Join(" ", errors.Select(e => e.Step is null ? e.Message : $"[{e.Step}{(e.Field is null ? "" : "." + e.Field)}] {e.Message}")))
+    {
+        Errors = errors;
+        With("errors", errors);
+    }
+
+    public IReadOnlyList<PipelineError> Errors { get; }
+}
