@@ -25,11 +25,12 @@ public static class LabelingModule
         services.AddScoped<Distributor>();
         services.AddScoped<AnnotationService>();
         services.AddScoped<ReviewService>();
+        services.AddScoped<Quality.ProjectQuality>();
         return builder;
     }
 
     public static IEndpointRouteBuilder MapLabeling(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapLabelingProjectsApi().MapAnnotatorApi().MapReviewApi();
+        endpoints.MapLabelingProjectsApi().MapAnnotatorApi().MapReviewApi().MapQualityApi();
 }
 
 /// <summary>

@@ -1,0 +1,155 @@
+using System.Text.Json;
+using Cube.Labeling.Configs;
+using Cube.Labeling.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cube.Labeling.Quality;
+
+/// <summary>A gold-accuracy line with the policy's verdict on it.</summary>
+public sealed record AnnotatorQualityDto(string Annotator, int GoldTasks, double Accuracy, IReadOnlyDictionary<string, double> PerLabel, string Verdict);
+
+/// <summary>Mean pairwise agreement of two annotators on geometric or span results: mean IoU for boxes, F1 for spans.</summary>
+public sealed record PairScoreDto(string A, string B, int Items, double Score);
+
+/// <summary>
+/// A labeling project's quality: chance-corrected agreement for classification (Fleiss, Krippendorff, per label,
+/// per pair and annotator), mean IoU for boxes or span F1 for entities per pair, and gold accuracy with verdicts.
+/// Annotators are user ids.
+/// </summary>
+public sealed record QualityReportDto(
+    string Kind,
+    int Tasks,
+    int Annotations,
+    AgreementReport? Agreement,
+    IReadOnlyList<PairScoreDto> PairScores,
+    double? MeanPairScore,
+    IReadOnlyList<AnnotatorQualityDto> Gold);
+
+/// <summary>One consensus result per task: the label (classification), boxes or spans, with confidence.</summary>
+public sealed record TaskConsensusDto(Guid TaskId, int Annotations, string? Label, double Confidence, IReadOnlyDictionary<string, double>? Distribution,
+    IReadOnlyList<ConsensusBox>? Boxes, IReadOnlyList<ConsensusSpan>? Spans);
+
+/// <summary>Loads a project's finished annotations and runs the Quality library over them.</summary>
+public sealed class ProjectQuality(LabelingDbContext db)
+{
+    private sealed record Finished(Guid TaskId, string Annotator, JsonElement Result);
+
+    /// <summary>
+    /// Annotations that count: submitted or accepted, not rejected by review. A corrected annotation counts with the
+    /// reviewer's result. Multi-label classification answers count as one nominal category (the sorted label set).
+    /// </summary>
+    private async Task<List<Finished>> FinishedAsync(Guid labelingId, CancellationToken cancellationToken)
+    {
+        var rows = await db.Annotations.AsNoTracking()
+            .Where(a => a.LabelingProjectId == labelingId && (a.Status == AnnotationStatus.Submitted || a.Status == AnnotationStatus.Accepted)
+                && a.ReviewState != ReviewState.Rejected && a.ResultJson != null)
+            .Select(a => new { a.Id, a.TaskId, a.AnnotatorId, a.ResultJson, a.ReviewState })
+            .ToListAsync(cancellationToken);
+        var corrected = rows.Where(r => r.ReviewState == ReviewState.Corrected).Select(r => r.Id).ToList();
+        var corrections = corrected.Count == 0 ? [] : await db.Reviews.AsNoTracking()
+            .Where(r => corrected.Contains(r.AnnotationId) && r.CorrectedResultJson != null)
+            .Select(r => new { r.AnnotationId, r.CorrectedResultJson, r.CreatedAt })
+            .ToListAsync(cancellationToken);
+        var latest = corrections.GroupBy(c => c.AnnotationId).ToDictionary(g => g.Key, g => g.MaxBy(c => c.CreatedAt)!.CorrectedResultJson!);
+        return [.. rows.Select(r => new Finished(r.TaskId, r.AnnotatorId.ToString(),
+            JsonDocument.Parse(latest.GetValueOrDefault(r.Id) ?? r.ResultJson!).RootElement.Clone()))];
+    }
+
+    public async Task<QualityReportDto> ReportAsync(LabelingProject project, LabelConfig config, QualityPolicy policy, double iouThreshold, SpanMatch spanMatch,
+        CancellationToken cancellationToken)
+    {
+        var finished = await FinishedAsync(project.Id, cancellationToken);
+        var tasks = finished.Select(f => f.TaskId).Distinct().Count();
+        AgreementReport? agreement = null;
+        var pairScores = new List<PairScoreDto>();
+        if (config.IsClassification)
+            agreement = Agreement.Report(finished.Select(f => new CrowdAnswer(f.TaskId.ToString(), f.Annotator, ClassLabel(f.Result))));
+        else if (config.Kind is LabelingKind.BoundingBoxes or LabelingKind.NamedEntities)
+            pairScores = PairScores(finished, config.Kind == LabelingKind.BoundingBoxes
+                ? (a, b) => BoxConsensus.MeanIoU(Boxes(a), Boxes(b))
+                : (a, b) => SpanConsensus.F1(Spans(a), Spans(b), spanMatch));
+
+        // Gold: every finished annotation of a gold task, scored by the task kind.
+        var gold = await db.Tasks.AsNoTracking().Where(t => t.LabelingProjectId == project.Id && t.IsGold && t.GoldAnswerJson != null)
+            .Select(t => new { t.Id, t.GoldAnswerJson }).ToDictionaryAsync(t => t.Id, t => JsonDocument.Parse(t.GoldAnswerJson!).RootElement.Clone(), cancellationToken);
+        var scores = finished.Where(f => gold.ContainsKey(f.TaskId))
+            .SelectMany(f => GoldScores(config, f.Annotator, gold[f.TaskId], f.Result, iouThreshold, spanMatch).Select(s => (f.TaskId.ToString(), s)));
+        var accuracy = GoldAccuracy.Summarise(scores)
+            .Select(a => new AnnotatorQualityDto(a.Annotator, a.GoldTasks, a.Accuracy, a.PerLabel, policy.Judge(a).ToString().ToLowerInvariant()))
+            .ToList();
+
+        return new QualityReportDto(config.Kind.ToString(), tasks, finished.Count, agreement, pairScores,
+            pairScores.Count == 0 ? null : pairScores.Average(p => p.Score), accuracy);
+    }
+
+    public async Task<List<TaskConsensusDto>> ConsensusAsync(LabelingProject project, LabelConfig config, string method, double iouThreshold, CancellationToken cancellationToken)
+    {
+        var finished = await FinishedAsync(project.Id, cancellationToken);
+        var byTask = finished.GroupBy(f => f.TaskId).ToDictionary(g => g.Key, g => g.ToList());
+        if (config.IsClassification)
+        {
+            var answers = finished.Select(f => new CrowdAnswer(f.TaskId.ToString(), f.Annotator, ClassLabel(f.Result))).ToList();
+            var labels = method == "ds" ? ClassificationConsensus.DawidSkene(answers) : ClassificationConsensus.MajorityVote(answers);
+            return [.. labels.Select(l => new TaskConsensusDto(Guid.Parse(l.Item), byTask[Guid.Parse(l.Item)].Count, l.Label, l.Confidence, l.Distribution, null, null))
+                .OrderBy(c => c.TaskId)];
+        }
+        return config.Kind switch
+        {
+            LabelingKind.BoundingBoxes => [.. byTask.OrderBy(t => t.Key).Select(t =>
+            {
+                var boxes = BoxConsensus.Aggregate([.. t.Value.Select(f => new AnnotatorBoxes(f.Annotator, Boxes(f.Result)))], iouThreshold);
+                return new TaskConsensusDto(t.Key, t.Value.Count, null, boxes.Count == 0 ? 0 : boxes.Average(b => b.Confidence), null, boxes, null);
+            })],
+            LabelingKind.NamedEntities => [.. byTask.OrderBy(t => t.Key).Select(t =>
+            {
+                var spans = SpanConsensus.Aggregate([.. t.Value.Select(f => (f.Annotator, (IReadOnlyList<LabeledSpan>)Spans(f.Result)))]);
+                return new TaskConsensusDto(t.Key, t.Value.Count, null, spans.Count == 0 ? 0 : spans.Average(s => s.Confidence), null, null, spans);
+            })],
+            _ => throw new Core.Errors.UnprocessableException($"Consensus is defined for classification, bounding boxes and named entities, not {config.Kind}."),
+        };
+    }
+
+    private static List<PairScoreDto> PairScores(List<Finished> finished, Func<JsonElement, JsonElement, double> score)
+    {
+        var byTask = finished.GroupBy(f => f.TaskId).Select(g => g.GroupBy(f => f.Annotator).Select(a => a.First()).OrderBy(f => f.Annotator, StringComparer.Ordinal).ToList());
+        var pairs = new Dictionary<(string, string), List<double>>();
+        foreach (var task in byTask)
+            for (var i = 0; i < task.Count; i++)
+                for (var j = i + 1; j < task.Count; j++)
+                {
+                    var key = (task[i].Annotator, task[j].Annotator);
+                    if (!pairs.TryGetValue(key, out var list)) pairs[key] = list = [];
+                    list.Add(score(task[i].Result, task[j].Result));
+                }
+        return [.. pairs.OrderBy(p => p.Key).Select(p => new PairScoreDto(p.Key.Item1, p.Key.Item2, p.Value.Count, p.Value.Average()))];
+    }
+
+    private static IEnumerable<GoldScore> GoldScores(LabelConfig config, string annotator, JsonElement gold, JsonElement answer, double iou, SpanMatch match) =>
+        config.Kind switch
+        {
+            _ when config.IsClassification && config.Multiple => GoldAccuracy.MultiLabel(annotator, Labels(gold), Labels(answer)),
+            _ when config.IsClassification => [GoldAccuracy.Classification(annotator, ClassLabel(gold), ClassLabel(answer))],
+            LabelingKind.BoundingBoxes => GoldAccuracy.Boxes(annotator, Boxes(gold), Boxes(answer), iou),
+            LabelingKind.NamedEntities => GoldAccuracy.Spans(annotator, Spans(gold), Spans(answer), match),
+            _ => [],
+        };
+
+    private static List<string> Labels(JsonElement result) =>
+        result.TryGetProperty("labels", out var labels) && labels.ValueKind == JsonValueKind.Array
+            ? [.. labels.EnumerateArray().Select(l => l.GetString() ?? "")]
+            : [];
+
+    /// <summary>One nominal category per classification answer: the label, or the sorted set for multi-label answers.</summary>
+    private static string ClassLabel(JsonElement result) => string.Join('|', Labels(result).Order(StringComparer.Ordinal));
+
+    private static List<LabeledBox> Boxes(JsonElement result) =>
+        result.TryGetProperty("boxes", out var boxes) && boxes.ValueKind == JsonValueKind.Array
+            ? [.. boxes.EnumerateArray().Select(b => new LabeledBox(b.GetProperty("label").GetString() ?? "",
+                b.GetProperty("x").GetDouble(), b.GetProperty("y").GetDouble(), b.GetProperty("width").GetDouble(), b.GetProperty("height").GetDouble()))]
+            : [];
+
+    private static List<LabeledSpan> Spans(JsonElement result) =>
+        result.TryGetProperty("spans", out var spans) && spans.ValueKind == JsonValueKind.Array
+            ? [.. spans.EnumerateArray().Select(s => new LabeledSpan(s.GetProperty("label").GetString() ?? "", s.GetProperty("start").GetInt32(), s.GetProperty("end").GetInt32()))]
+            : [];
+}
