@@ -255,10 +255,10 @@ public abstract class KnowledgeApiTests(CubeAppFixture app, Fakes.FakeHttpServer
     }
 
     [Fact]
-    public async Task Chat_WithoutAConfiguredModel_Is503_AndSearchStillWorks()
+    public async Task Chat_WithoutAConfiguredModel_Is503_AndSearchStillWorks_AndTheSizeLimitIsConfigurable()
     {
         var (client, kb) = await KnowledgeBaseAsync();
-        await using var plain = app.WithSettings(new Dictionary<string, string?>());
+        await using var plain = app.WithSettings(new Dictionary<string, string?> { ["Cube:Knowledge:MaxDocumentBytes"] = "1000" });
         var token = client.DefaultRequestHeaders.Authorization!;
         using var other = plain.CreateClient();
         other.DefaultRequestHeaders.Authorization = token;
@@ -271,6 +271,11 @@ public abstract class KnowledgeApiTests(CubeAppFixture app, Fakes.FakeHttpServer
 
         var search = await other.PostAsJsonAsync($"{kb}/search", new SearchRequest("anything", "bm25", 3, null, null));
         Assert.Equal(HttpStatusCode.OK, search.StatusCode);
+
+        // The document size limit is configuration: this host accepts 1,000 bytes.
+        var large = await other.PostAsync($"{kb}/documents", Files(null, ("large.txt", Encoding.UTF8.GetBytes(new string('a', 2000)))));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
+        Assert.Equal(1000, (await large.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("limit").GetInt32());
     }
 
     [Fact]
