@@ -18,14 +18,28 @@ namespace Cube.Knowledge.Indexing;
 /// The embedded engine: per knowledge base, a Lucene index on disk (BM25 over heading path and text; stored fields
 /// carry text, ids and the vector) and an in-memory <see cref="VectorIndex"/> rebuilt from those stored vectors on
 /// first use. Lucene's commit is the single point of durability, so the two never disagree after a restart.
+/// One process owns an index directory (Lucene's write lock); servers and workers on several machines share
+/// knowledge bases through the Elasticsearch backend instead.
 /// </summary>
 public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
 {
     private static readonly LuceneVersion Version = LuceneVersion.LUCENE_48;
     private readonly ConcurrentDictionary<Guid, Lazy<Store>> _stores = new();
 
-    private Store Open(Guid knowledgeBaseId) =>
-        _stores.GetOrAdd(knowledgeBaseId, id => new Lazy<Store>(() => new Store(Path.Combine(root, id.ToString("N"))))).Value;
+    private Store Open(Guid knowledgeBaseId)
+    {
+        var lazy = _stores.GetOrAdd(knowledgeBaseId, id => new Lazy<Store>(() => new Store(Path.Combine(root, id.ToString("N")))));
+        try
+        {
+            return lazy.Value;
+        }
+        catch (Exception)
+        {
+            // Lazy caches its exception; forget it so a later call (after the lock holder went away, say) can open the index.
+            _stores.TryRemove(new KeyValuePair<Guid, Lazy<Store>>(knowledgeBaseId, lazy));
+            throw;
+        }
+    }
 
     public Task ReplaceDocumentAsync(Guid knowledgeBaseId, Guid documentId, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken = default)
     {
@@ -47,17 +61,8 @@ public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<SearchHit>> SearchAsync(Guid knowledgeBaseId, SearchQuery query, CancellationToken cancellationToken = default)
-    {
-        var store = Open(knowledgeBaseId);
-        IReadOnlyList<SearchHit> hits = query.Mode switch
-        {
-            SearchMode.Bm25 => store.Bm25(query, query.K),
-            SearchMode.Vector => store.Vector(query, query.K),
-            _ => Fusion.ReciprocalRank(store.Bm25(query, query.CandidateCount), store.Vector(query, query.CandidateCount), query.K),
-        };
-        return Task.FromResult(hits);
-    }
+    public Task<IReadOnlyList<SearchHit>> SearchAsync(Guid knowledgeBaseId, SearchQuery query, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Open(knowledgeBaseId).Search(query));
 
     public void Dispose()
     {
@@ -147,18 +152,34 @@ public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
             return document;
         }
 
-        public IReadOnlyList<SearchHit> Bm25(SearchQuery query, int k)
+        /// <summary>
+        /// Ranks with ids only, fuses, then loads the stored fields of the final top-k alone: loading candidates' stored
+        /// fields (text and vector) was the bulk of hybrid latency.
+        /// </summary>
+        public IReadOnlyList<SearchHit> Search(SearchQuery query)
         {
-            var terms = Analyze(query.Text);
-            if (terms.Count == 0) return [];
-            var boolean = new BooleanQuery();
-            foreach (var term in terms.Distinct(StringComparer.Ordinal)) boolean.Add(new TermQuery(new Term("content", term)), Occur.SHOULD);
             var searcher = _searchers.Acquire();
             try
             {
                 searcher.Similarity = _similarity;
-                var top = searcher.Search(boolean, Filter(query), k);
-                return top.ScoreDocs.Select(d => ToHit(searcher.Doc(d.Doc), d.Score)).ToList();
+                switch (query.Mode)
+                {
+                    case SearchMode.Bm25:
+                        return Bm25Ranked(searcher, query, query.K).Select(r => Load(searcher, r.Doc, r.Score)).ToList();
+                    case SearchMode.Vector:
+                        return VectorRanked(query, query.K).Select(r => Load(searcher, r.ChunkId, r.Score)).OfType<SearchHit>().ToList();
+                    default:
+                        var bm25 = Bm25Ranked(searcher, query, query.CandidateCount);
+                        var vector = VectorRanked(query, query.CandidateCount);
+                        var luceneDocs = bm25.ToDictionary(b => b.ChunkId, b => b.Doc);
+                        var fused = Fusion.ReciprocalRank(bm25.Select(b => Stub(b.ChunkId, b.Score)).ToList(), vector.Select(v => Stub(v.ChunkId, v.Score)).ToList(), query.K);
+                        return fused
+                            .Select(f => (luceneDocs.TryGetValue(f.ChunkId, out var doc) ? Load(searcher, doc, f.Score) : Load(searcher, f.ChunkId, f.Score)) is { } hit
+                                ? hit with { Bm25Rank = f.Bm25Rank, VectorRank = f.VectorRank }
+                                : null)
+                            .OfType<SearchHit>()
+                            .ToList();
+                }
             }
             finally
             {
@@ -166,10 +187,24 @@ public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
             }
         }
 
-        public IReadOnlyList<SearchHit> Vector(SearchQuery query, int k)
+        private static SearchHit Stub(Guid chunkId, double score) => new(chunkId, Guid.Empty, 0, "", null, "", null, score);
+
+        private static readonly HashSet<string> IdField = ["chunk_id"];
+        private static readonly HashSet<string> HitFields = ["chunk_id", "doc_id", "text", "title", "heading", "ordinal", "page"];
+
+        private List<(int Doc, Guid ChunkId, float Score)> Bm25Ranked(IndexSearcher searcher, SearchQuery query, int k)
+        {
+            var terms = Analyze(query.Text);
+            if (terms.Count == 0) return [];
+            var boolean = new BooleanQuery();
+            foreach (var term in terms.Distinct(StringComparer.Ordinal)) boolean.Add(new TermQuery(new Term("content", term)), Occur.SHOULD);
+            var top = searcher.Search(boolean, Filter(query), k);
+            return top.ScoreDocs.Select(d => (d.Doc, Guid.Parse(searcher.Doc(d.Doc, IdField).Get("chunk_id")), d.Score)).ToList();
+        }
+
+        private IReadOnlyList<(Guid ChunkId, float Score)> VectorRanked(SearchQuery query, int k)
         {
             if (query.Vector is null) throw new ArgumentException("A vector search needs a query vector.", nameof(query));
-            IReadOnlyList<(VectorIndex.VectorRow Row, float Score)> found;
             var documents = query.DocumentIds is { Count: > 0 } ids ? ids.ToHashSet() : null;
             var tags = query.Tags is { Count: > 0 } t ? t.ToHashSet(StringComparer.Ordinal) : null;
             Func<VectorIndex.VectorRow, bool>? allow = documents is null && tags is null ? null
@@ -177,29 +212,21 @@ public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
             _lock.EnterReadLock();
             try
             {
-                found = _vectors.Search(query.Vector, k, allow);
+                return _vectors.Search(query.Vector, k, allow).Select(f => (f.Row.ChunkId, f.Score)).ToList();
             }
             finally
             {
                 _lock.ExitReadLock();
             }
-            if (found.Count == 0) return [];
-            var searcher = _searchers.Acquire();
-            try
-            {
-                var hits = new List<SearchHit>(found.Count);
-                foreach (var (row, score) in found)
-                {
-                    var top = searcher.Search(new TermQuery(new Term("chunk_id", row.ChunkId.ToString("N"))), 1);
-                    // A chunk deleted between the vector scan and this lookup is simply left out.
-                    if (top.ScoreDocs.Length == 1) hits.Add(ToHit(searcher.Doc(top.ScoreDocs[0].Doc), score));
-                }
-                return hits;
-            }
-            finally
-            {
-                _searchers.Release(searcher);
-            }
+        }
+
+        private static SearchHit Load(IndexSearcher searcher, int doc, double score) => ToHit(searcher.Doc(doc, HitFields), score);
+
+        /// <summary>A chunk by id, or null when it was deleted between the vector scan and this lookup.</summary>
+        private static SearchHit? Load(IndexSearcher searcher, Guid chunkId, double score)
+        {
+            var top = searcher.Search(new TermQuery(new Term("chunk_id", chunkId.ToString("N"))), 1);
+            return top.ScoreDocs.Length == 1 ? Load(searcher, top.ScoreDocs[0].Doc, score) : null;
         }
 
         private static QueryWrapperFilter? Filter(SearchQuery query)

@@ -200,10 +200,65 @@ public abstract class KnowledgeApiTests(CubeAppFixture app, Fakes.FakeHttpServer
     }
 
     [Fact]
-    public async Task Chat_WithoutAConfiguredModel_Is503_AndSearchStillWorks()
+    public async Task AddFromDataset_IngestsTheSupportedFilesOfAVersion()
     {
         var (client, kb) = await KnowledgeBaseAsync();
-        await using var plain = app.WithSettings(new Dictionary<string, string?>());
+        var project = kb.Split('/')[3];
+        var datasets = $"/api/projects/{project}/datasets";
+        (await client.PostAsJsonAsync(datasets, new Cube.DataHub.Apis.CreateDatasetRequest("docs", null, "text", null))).EnsureSuccessStatusCode();
+        var session = (await ReadAsync<Cube.DataHub.Apis.UploadSessionDto>(await client.PostAsync($"{datasets}/docs/uploads", null))).Id;
+        foreach (var (path, content) in new[] { ("guides/manual.pdf", ManualPdf()), ("guides/storage.md", Encoding.UTF8.GetBytes(Markdown)), ("images/logo.bin", new byte[] { 1, 2, 3 }) })
+            (await client.PutAsync($"{datasets}/docs/uploads/{session}/files/{path}", new ByteArrayContent(content))).EnsureSuccessStatusCode();
+        var commit = await ReadAsync<RunDto>(await client.PostAsJsonAsync($"{datasets}/docs/uploads/{session}/commit", new Cube.DataHub.Apis.CommitRequest("docs", "merge", true)));
+        Assert.Equal("succeeded", commit.State);
+
+        var added = await ReadAsync<AddDocumentsResult>(await client.PostAsJsonAsync($"{kb}/documents/from-dataset", new AddFromDatasetRequest("docs", null, "guides/", ["manuals"])));
+        Assert.Equal(["docs/guides/manual.pdf", "docs/guides/storage.md"], added.Queued.Select(d => d.Name).Order(StringComparer.Ordinal));
+        Assert.All(added.Queued, d => Assert.Equal(("dataset", 1), (d.SourceKind, d.DatasetVersion ?? 0)));
+        Assert.Equal("succeeded", (await WaitAsync(client, added.Run!.Id)).State);
+        var top = (await SearchAsync(client, kb, "retention lock E4012", "hybrid", tags: ["manuals"])).Hits[0];
+        Assert.Equal(("docs/guides/manual.pdf", 2), (top.Document, top.Page ?? 0));
+
+        var missing = await client.PostAsJsonAsync($"{kb}/documents/from-dataset", new AddFromDatasetRequest("docs", 7, null, null));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        var nothing = await client.PostAsJsonAsync($"{kb}/documents/from-dataset", new AddFromDatasetRequest("docs", 1, "images/", null));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, nothing.StatusCode);
+    }
+
+    [Fact]
+    public async Task OpenAiCompatibleCompletions_AnswerWithTheKnowledgeBaseAsTheModel()
+    {
+        var (client, kb) = await KnowledgeBaseAsync();
+        var project = kb.Split('/')[3];
+        var added = await ReadAsync<AddDocumentsResult>(await client.PostAsync($"{kb}/documents", Files(null, ("manual.pdf", ManualPdf()))));
+        Assert.Equal("succeeded", (await WaitAsync(client, added.Run!.Id)).State);
+        var url = $"/api/projects/{project}/knowledge/v1/chat/completions";
+
+        var completion = await ReadAsync<JsonElement>(await client.PostAsJsonAsync(url, new OpenAiChatRequest("handbook",
+            [new OpenAiMessage("system", "be brief"), new OpenAiMessage("user", "What is E4012?")], false)));
+        Assert.Equal("chat.completion", completion.GetProperty("object").GetString());
+        Assert.Equal("handbook", completion.GetProperty("model").GetString());
+        var answer = completion.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString();
+        Assert.Contains("retention lock", answer, StringComparison.Ordinal);
+        Assert.Equal("manual.pdf", completion.GetProperty("citations")[0].GetProperty("document").GetString());
+
+        var streamed = await client.PostAsJsonAsync(url, new OpenAiChatRequest("handbook", [new OpenAiMessage("user", "What is E4012?")], true));
+        var lines = (await streamed.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("data: [DONE]", lines[^1]);
+        var chunks = lines[..^1].Select(l => JsonDocument.Parse(l["data: ".Length..]).RootElement).ToList();
+        Assert.Equal("assistant", chunks[0].GetProperty("choices")[0].GetProperty("delta").GetProperty("role").GetString());
+        Assert.Equal(answer, string.Concat(chunks.SkipLast(1).Select(c => c.GetProperty("choices")[0].GetProperty("delta").GetProperty("content").GetString())));
+        Assert.Equal("stop", chunks[^1].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+
+        var unknown = await client.PostAsJsonAsync(url, new OpenAiChatRequest("no-such-kb", [new OpenAiMessage("user", "x")], false));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task Chat_WithoutAConfiguredModel_Is503_AndSearchStillWorks_AndTheSizeLimitIsConfigurable()
+    {
+        var (client, kb) = await KnowledgeBaseAsync();
+        await using var plain = app.WithSettings(new Dictionary<string, string?> { ["Cube:Knowledge:MaxDocumentBytes"] = "1000" });
         var token = client.DefaultRequestHeaders.Authorization!;
         using var other = plain.CreateClient();
         other.DefaultRequestHeaders.Authorization = token;
@@ -216,6 +271,11 @@ public abstract class KnowledgeApiTests(CubeAppFixture app, Fakes.FakeHttpServer
 
         var search = await other.PostAsJsonAsync($"{kb}/search", new SearchRequest("anything", "bm25", 3, null, null));
         Assert.Equal(HttpStatusCode.OK, search.StatusCode);
+
+        // The document size limit is configuration: this host accepts 1,000 bytes.
+        var large = await other.PostAsync($"{kb}/documents", Files(null, ("large.txt", Encoding.UTF8.GetBytes(new string('a', 2000)))));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
+        Assert.Equal(1000, (await large.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("limit").GetInt32());
     }
 
     [Fact]
