@@ -4,7 +4,6 @@ using Cube.Core.Errors;
 using Cube.Core.Identity;
 using Cube.Knowledge.Chat;
 using Cube.Knowledge.Data;
-using Cube.Knowledge.Embeddings;
 using Cube.Knowledge.Indexing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -33,12 +32,11 @@ public static class OpenAiCompatibleApi
         return endpoints;
     }
 
-    private static async Task CompleteAsync(OpenAiChatRequest request, HttpContext http, KnowledgeDbContext db, ChatService chat, KnowledgeAi ai,
+    private static async Task CompleteAsync(OpenAiChatRequest request, HttpContext http, KnowledgeDbContext db, ChatService chat,
         IOptions<KnowledgeOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(request.Model)) throw new ValidationException("model", "Name the knowledge base in 'model'.");
         var kb = await KnowledgeBasesApi.ResolveAsync(http, db, request.Model, cancellationToken);
-        if (ai.Chat is null) throw new ChatUnavailableException();
         var turns = (request.Messages ?? []).Where(m => m.Role is "user" or "assistant" && !string.IsNullOrWhiteSpace(m.Content)).ToList();
         if (turns.Count == 0 || turns[^1].Role != "user") throw new ValidationException("messages", "The last message must be a user message with the question.");
         var history = turns[..^1].Select(t => new ChatTurn(t.Role, t.Content!)).ToList();

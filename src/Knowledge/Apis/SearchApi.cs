@@ -3,7 +3,6 @@ using Cube.Core.Errors;
 using Cube.Core.Identity;
 using Cube.Knowledge.Chat;
 using Cube.Knowledge.Data;
-using Cube.Knowledge.Embeddings;
 using Cube.Knowledge.Retrieval;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -41,11 +40,10 @@ public static class SearchApi
         return TypedResults.Ok(new SearchResponse(mode.ToString().ToLowerInvariant(), hits));
     }
 
-    private static async Task ChatAsync(string kb, ChatRequest request, HttpContext http, KnowledgeDbContext db, ChatService chat, KnowledgeAi ai,
+    private static async Task ChatAsync(string kb, ChatRequest request, HttpContext http, KnowledgeDbContext db, ChatService chat,
         IOptions<KnowledgeOptions> options, CancellationToken cancellationToken)
     {
         var found = await KnowledgeBasesApi.ResolveAsync(http, db, kb, cancellationToken);
-        if (ai.Chat is null) throw new ChatUnavailableException();
         if (string.IsNullOrWhiteSpace(request.Question)) throw new ValidationException("question", "The question is empty.");
         var passages = request.Passages ?? options.Value.Chat.Passages;
         if (passages is < 1 or > 50) throw new ValidationException("passages", "passages must be between 1 and 50.");

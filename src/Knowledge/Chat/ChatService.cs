@@ -18,12 +18,15 @@ public sealed record Citation(int N, Guid ChunkId, Guid DocumentId, string Docum
 /// <summary>Pieces of a streamed answer: text deltas, then one final event with the validated citations.</summary>
 public abstract record ChatEvent;
 public sealed record ChatDelta(string Text) : ChatEvent;
-public sealed record ChatCompleted(string Answer, IReadOnlyList<Citation> Citations, IReadOnlyList<int> InvalidCitations, int Passages) : ChatEvent;
+/// <remarks><see cref="Extractive"/> is true when no chat model is configured and the answer is quoted from the top passages.</remarks>
+public sealed record ChatCompleted(string Answer, IReadOnlyList<Citation> Citations, IReadOnlyList<int> InvalidCitations, int Passages, bool Extractive = false) : ChatEvent;
 
 /// <summary>
 /// Retrieval-augmented answers: the top passages go to the chat model as numbered, delimited data; the model is told
 /// to cite them as [n] and to ignore instructions found inside them. Citations are checked after generation: only
 /// numbers that name a passage given to the model are returned, each mapped back to its document and page.
+/// Without a configured chat model the answer is extractive: the sentence of each top passage that best matches the
+/// question, quoted with the same citations, so a knowledge base is useful before any LLM is connected.
 /// </summary>
 public sealed partial class ChatService(Retriever retriever, KnowledgeAi ai)
 {
@@ -37,8 +40,15 @@ public sealed partial class ChatService(Retriever retriever, KnowledgeAi ai)
     public async IAsyncEnumerable<ChatEvent> AnswerAsync(KnowledgeBase knowledgeBase, string question, IReadOnlyList<ChatTurn> history, SearchMode mode,
         int passages, IReadOnlyCollection<string>? tags, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var client = ai.Chat ?? throw new ChatUnavailableException();
         var retrieved = await retriever.SearchAsync(knowledgeBase, question, mode, passages, null, tags, cancellationToken);
+        if (ai.Chat is not { } client)
+        {
+            var extract = Extract(question, retrieved);
+            yield return new ChatDelta(extract);
+            var (quoted, _) = Validate(extract, retrieved);
+            yield return new ChatCompleted(extract, quoted, [], retrieved.Count, Extractive: true);
+            yield break;
+        }
         var messages = BuildMessages(question, history, retrieved);
         var answer = new StringBuilder();
         await foreach (var update in client.GetStreamingResponseAsync(messages, new Microsoft.Extensions.AI.ChatOptions { Temperature = 0.1f }, cancellationToken))
@@ -51,6 +61,41 @@ public sealed partial class ChatService(Retriever retriever, KnowledgeAi ai)
         var (citations, invalid) = Validate(text, retrieved);
         yield return new ChatCompleted(text, citations, invalid, retrieved.Count);
     }
+
+    /// <summary>How many passages an extractive answer quotes from at most.</summary>
+    internal const int ExtractivePassages = 3;
+
+    /// <summary>
+    /// An answer quoted from the passages: from each of the top passages, the sentence sharing the most words with the
+    /// question (the first passage always contributes), each followed by its citation.
+    /// </summary>
+    internal static string Extract(string question, IReadOnlyList<RetrievedChunk> passages)
+    {
+        if (passages.Count == 0) return "The knowledge base has no passage that answers this question.";
+        var terms = Words(question).ToHashSet(StringComparer.Ordinal);
+        var parts = new List<string>();
+        for (var i = 0; i < Math.Min(ExtractivePassages, passages.Count); i++)
+        {
+            var sentences = SentenceBreak().Split(passages[i].Text.Replace('\n', ' ').Trim()).Where(t => t.Length > 0).ToList();
+            if (sentences.Count == 0) continue;
+            var best = sentences.Select((text, at) => (Text: text, At: at, Overlap: Words(text).Distinct(StringComparer.Ordinal).Count(terms.Contains)))
+                .OrderByDescending(x => x.Overlap).ThenBy(x => x.At).First();
+            if (best.Overlap == 0 && i > 0) continue;
+            var sentence = best.Text.Length > 400 ? best.Text[..400].TrimEnd() + "…" : best.Text;
+            if (!parts.Any(p => p.StartsWith(sentence, StringComparison.Ordinal))) parts.Add($"{sentence} [{i + 1}]");
+        }
+        return string.Join(' ', parts);
+    }
+
+    /// <summary>Lower-cased words of three letters or more, minus the commonest English function words.</summary>
+    private static IEnumerable<string> Words(string text) =>
+        WordPattern().Matches(text.ToLowerInvariant()).Select(m => m.Value).Where(w => w.Length >= 3 && !StopWords.Contains(w));
+
+    private static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)
+    {
+        "the", "and", "for", "are", "was", "were", "with", "that", "this", "from", "what", "which", "when", "where", "who", "why",
+        "how", "does", "did", "has", "have", "had", "not", "can", "you", "your", "its", "into", "about", "there", "their", "they",
+    };
 
     internal static List<ChatMessage> BuildMessages(string question, IReadOnlyList<ChatTurn> history, IReadOnlyList<RetrievedChunk> passages)
     {
@@ -93,8 +138,10 @@ public sealed partial class ChatService(Retriever retriever, KnowledgeAi ai)
 
     [GeneratedRegex(@"\[(\d+(?:\s*,\s*\d+)*)\]")]
     private static partial Regex CitationPattern();
-}
 
-/// <summary>No chat model is configured: chat answers 503 with how to configure one; search keeps working.</summary>
-public sealed class ChatUnavailableException() : Core.Errors.CubeException(503, "Chat is not configured",
-    $"No chat model is configured. Set {KnowledgeOptions.SectionName}:Chat:Endpoint (an OpenAI-compatible API base URL) and {KnowledgeOptions.SectionName}:Chat:Model; search works without them.");
+    [GeneratedRegex(@"(?<=[.!?])\s+")]
+    private static partial Regex SentenceBreak();
+
+    [GeneratedRegex(@"[\p{L}\p{N}]+")]
+    private static partial Regex WordPattern();
+}
