@@ -23,6 +23,7 @@ public sealed class JobService(TrainingDbContext db, DatasetResolver datasets, R
     /// </summary>
     public async Task<TrainingJob> SubmitAsync(Guid projectId, JobSpec spec, Guid? userId, CancellationToken cancellationToken)
     {
+        spec = JobSpecValidator.Normalize(spec);
         JobSpecValidator.EnsureValid(spec);
         if (!executors.Any(e => e.Handles(spec.Distribution)))
             throw new ValidationException("distribution",

@@ -164,6 +164,10 @@ public abstract class TrainingApiTests(CubeAppFixture app)
         foreach (var field in new[] { "name", "image", "command", "resources.gpus", "resources.memory", "workers" })
             Assert.True(errors.TryGetProperty(field, out _), $"no error for {field}: {errors}");
 
+        var unknownKind = await client.Http.PostAsync($"{client.Base}/jobs",
+            new StringContent("{\"name\":\"x\",\"command\":[\"true\"],\"distribution\":\"slurm\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, unknownKind.StatusCode);
+
         var missingData = await client.SubmitRawAsync(new { name = "nodata", command = new[] { "true" }, inputs = new[] { new { dataset = "nope" } } });
         Assert.Equal(HttpStatusCode.BadRequest, missingData.StatusCode);
         Assert.Contains("nope", (await TrainingClient.ProblemAsync(missingData)).GetProperty("errors").GetProperty("inputs[0]")[0].GetString());
