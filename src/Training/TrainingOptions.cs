@@ -14,6 +14,9 @@ public sealed class TrainingOptions
     [Range(100, 10_000_000)]
     public int MaxLogLines { get; set; } = 100_000;
 
+    /// <summary>How often a job waiting for its project's GPU quota checks again.</summary>
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     public TrainingKubernetesOptions Kubernetes { get; set; } = new();
 }
 

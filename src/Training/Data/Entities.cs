@@ -25,6 +25,8 @@ public sealed class TrainingJob
     public required string SpecJson { get; set; }
     public JobState State { get; set; } = JobState.Queued;
     public Guid RunId { get; set; }
+    /// <summary>GPUs the job holds while running (workers × GPUs per worker), counted against the project's quota.</summary>
+    public int Gpus { get; set; }
     public Guid? SubmittedBy { get; set; }
     public string? Message { get; set; }
     public string? Error { get; set; }
@@ -136,5 +138,13 @@ public sealed class ModelAlias
     public Guid ModelId { get; set; }
     public required string Alias { get; set; }
     public Guid VersionId { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>How many GPUs a project's running jobs may hold at once; jobs beyond it wait in the project's queue.</summary>
+public sealed class GpuQuota
+{
+    public Guid ProjectId { get; set; }
+    public int MaxGpus { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }

@@ -15,6 +15,7 @@ public abstract class TrainingDbContext(DbContextOptions options) : DbContext(op
     public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
     public DbSet<ModelVersionLineage> ModelLineage => Set<ModelVersionLineage>();
     public DbSet<ModelAlias> ModelAliases => Set<ModelAlias>();
+    public DbSet<GpuQuota> Quotas => Set<GpuQuota>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -31,6 +32,12 @@ public abstract class TrainingDbContext(DbContextOptions options) : DbContext(op
             e.HasIndex(j => new { j.ProjectId, j.Id });
             e.HasIndex(j => new { j.ProjectId, j.Experiment });
             e.HasIndex(j => j.RunId);
+            e.HasIndex(j => new { j.ProjectId, j.State });
+        });
+        modelBuilder.Entity<GpuQuota>(e =>
+        {
+            e.ToTable("training_gpu_quotas");
+            e.HasKey(q => q.ProjectId);
         });
         modelBuilder.Entity<JobParam>(e =>
         {

@@ -45,5 +45,5 @@ public static class TrainingModule
     }
 
     public static IEndpointRouteBuilder MapTraining(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapJobsApi().MapModelsApi();
+        endpoints.MapJobsApi().MapModelsApi().MapQuotaApi();
 }

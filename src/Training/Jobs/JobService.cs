@@ -23,11 +23,19 @@ public sealed class JobService(TrainingDbContext db, DatasetResolver datasets, R
     /// </summary>
     public async Task<TrainingJob> SubmitAsync(Guid projectId, JobSpec spec, Guid? userId, CancellationToken cancellationToken)
     {
+        spec = JobSpecValidator.Normalize(spec);
         JobSpecValidator.EnsureValid(spec);
         if (!executors.Any(e => e.Handles(spec.Distribution)))
             throw new ValidationException("distribution",
                 $"No executor for distribution '{JobSpecValidator.Name(spec.Distribution)}' is configured on this server; set Cube:Training:Kubernetes (a kubeconfig or host) to run cluster jobs.");
 
+        if (spec.Resources.Gpus > 0
+            && await db.Quotas.AsNoTracking().FirstOrDefaultAsync(q => q.ProjectId == projectId, cancellationToken) is { } quota
+            && spec.Workers * spec.Resources.Gpus > quota.MaxGpus)
+        {
+            throw new ValidationException("resources.gpus",
+                $"The job needs {spec.Workers * spec.Resources.Gpus} GPUs ({spec.Workers} workers × {spec.Resources.Gpus}), more than this project's quota of {quota.MaxGpus}; it could never start.");
+        }
         var job = new TrainingJob
         {
             ProjectId = projectId,
@@ -36,6 +44,7 @@ public sealed class JobService(TrainingDbContext db, DatasetResolver datasets, R
             Distribution = JobSpecValidator.Name(spec.Distribution),
             Framework = JobSpecValidator.Name(spec.Framework),
             SpecJson = JsonSerializer.Serialize(spec, SpecJson),
+            Gpus = spec.Workers * spec.Resources.Gpus,
             SubmittedBy = userId,
             CreatedAt = time.GetUtcNow(),
             Message = "Queued",

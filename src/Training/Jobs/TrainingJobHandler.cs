@@ -40,8 +40,9 @@ public sealed class TrainingJobHandler(IEnumerable<ITrainingExecutor> executors,
         var executor = executors.FirstOrDefault(e => e.Handles(spec.Distribution))
             ?? throw new UnprocessableException($"No executor for distribution '{job.Distribution}' is configured on this worker.");
 
-        job.State = JobState.Running;
         job.RunId = context.RunId;
+        await GpuQueue.WaitForTurnAsync(db, context.Services.GetRequiredService<Core.Data.CoreDbContext>(), job, context, options.Value.QueuePollInterval, time, cancellationToken);
+        job.State = JobState.Running;
         job.StartedAt = time.GetUtcNow();
         job.Message = "Starting";
         await db.SaveChangesAsync(cancellationToken);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Cube.Training.Execution;
 using Cube.Training.Specs;
@@ -36,8 +35,9 @@ public sealed class KubernetesExecutor(Func<IKubeApi> apiFactory, TrainingKubern
             }
             await sink.StatusAsync($"Created {job.Primary.Resource.Kind} {job.Namespace}/{job.Name}.", cancellationToken);
 
-            using var logsStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var logs = FollowPodLogsAsync(api, job, sink, logsStop.Token);
+            using var pollStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var followStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var logs = FollowPodLogsAsync(api, job, sink, pollStop.Token, followStop.Token);
             ExecutionResult result;
             try
             {
@@ -45,15 +45,11 @@ public sealed class KubernetesExecutor(Func<IKubeApi> apiFactory, TrainingKubern
             }
             finally
             {
-                // Log streams end by themselves when containers exit; give them a moment to drain, then stop.
-                logsStop.CancelAfter(options.LogDrainTime);
-                try
-                {
-                    await logs;
-                }
-                catch (OperationCanceledException)
-                {
-                }
+                // Stop looking for new pods (after one last look); log streams end by themselves when their containers
+                // exit, and are cut after the drain time if they do not.
+                await pollStop.CancelAsync();
+                followStop.CancelAfter(options.LogDrainTime);
+                await logs;
             }
             return result;
         }
@@ -125,22 +121,27 @@ public sealed class KubernetesExecutor(Func<IKubeApi> apiFactory, TrainingKubern
     }
 
     /// <summary>Finds the job's pods as they appear and follows each one's log once it has started.</summary>
-    private async Task FollowPodLogsAsync(IKubeApi api, RenderedJob job, IJobObserver observer, CancellationToken cancellationToken)
+    private async Task FollowPodLogsAsync(IKubeApi api, RenderedJob job, IJobObserver observer, CancellationToken poll, CancellationToken follow)
     {
-        var followed = new ConcurrentDictionary<string, Task>();
+        var followed = new Dictionary<string, Task>(StringComparer.Ordinal);
+        async Task LookAsync(CancellationToken cancellationToken)
+        {
+            var pods = await api.ListAsync(KubeResource.Pod, job.Namespace, null, job.PodSelector, cancellationToken);
+            foreach (var pod in pods.Items)
+            {
+                var name = pod.GetProperty("metadata").GetProperty("name").GetString()!;
+                var phase = pod.TryGetProperty("status", out var s) && s.TryGetProperty("phase", out var p) ? p.GetString() : null;
+                if (phase is "Running" or "Succeeded" or "Failed" && !followed.ContainsKey(name))
+                    followed[name] = FollowOneAsync(api, job.Namespace, name, observer, follow);
+            }
+        }
+
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
+            while (!poll.IsCancellationRequested)
             {
-                var pods = await api.ListAsync(KubeResource.Pod, job.Namespace, null, job.PodSelector, cancellationToken);
-                foreach (var pod in pods.Items)
-                {
-                    var name = pod.GetProperty("metadata").GetProperty("name").GetString()!;
-                    var phase = pod.TryGetProperty("status", out var s) && s.TryGetProperty("phase", out var p) ? p.GetString() : null;
-                    if (phase is "Running" or "Succeeded" or "Failed" && !followed.ContainsKey(name))
-                        followed[name] = FollowOneAsync(api, job.Namespace, name, observer, cancellationToken);
-                }
-                await Task.Delay(options.PodPollInterval, time, cancellationToken);
+                await LookAsync(poll);
+                await Task.Delay(options.PodPollInterval, time, poll);
             }
         }
         catch (OperationCanceledException)
@@ -149,6 +150,14 @@ public sealed class KubernetesExecutor(Func<IKubeApi> apiFactory, TrainingKubern
         catch (KubeApiException e)
         {
             logger.LogWarning("Listing the pods of {Job} failed: {Error}", job.Name, e.Message);
+        }
+        try
+        {
+            // Pods that finished between two looks still get their logs read.
+            if (!follow.IsCancellationRequested) await LookAsync(follow);
+        }
+        catch (Exception e) when (e is OperationCanceledException or KubeApiException)
+        {
         }
         await Task.WhenAll(followed.Values);
     }

@@ -14,9 +14,30 @@ public static partial class JobSpecValidator
     public const int MaxWorkers = 512;
     public const int MaxGpusPerWorker = 16;
 
+    /// <summary>
+    /// The spec with JSON nulls in collections and sections replaced by their defaults (a client may send
+    /// <c>"env": null</c>); everything after submission works on a normalised spec.
+    /// </summary>
+    public static JobSpec Normalize(JobSpec spec)
+    {
+        var scheduling = spec.Scheduling ?? new Scheduling();
+        return spec with
+        {
+            Name = spec.Name ?? "",
+            Command = spec.Command ?? [],
+            Args = spec.Args ?? [],
+            Env = spec.Env ?? new Dictionary<string, string>(),
+            Resources = spec.Resources ?? new Resources(),
+            Inputs = spec.Inputs ?? [],
+            Hyperparameters = spec.Hyperparameters ?? new Dictionary<string, string>(),
+            Scheduling = scheduling with { NodeSelector = scheduling.NodeSelector ?? new Dictionary<string, string>(), Tolerations = scheduling.Tolerations ?? [] },
+        };
+    }
+
     /// <summary>Returns the errors by field; empty when the spec is valid.</summary>
     public static Dictionary<string, string[]> Validate(JobSpec spec)
     {
+        spec = Normalize(spec);
         var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         void Add(string field, string message)
         {
@@ -96,6 +117,11 @@ public static partial class JobSpecValidator
         for (var i = 0; i < s.Tolerations.Count; i++)
         {
             var t = s.Tolerations[i];
+            if (t is null)
+            {
+                Add($"scheduling.tolerations[{i}]", "Tolerations must not be null.");
+                continue;
+            }
             if (t.Operator is not ("Equal" or "Exists")) Add($"scheduling.tolerations[{i}].operator", $"'{t.Operator}' is not a toleration operator; use Equal or Exists.");
             if (t.Operator == "Exists" && !string.IsNullOrEmpty(t.Value)) Add($"scheduling.tolerations[{i}].value", "A toleration with operator Exists takes no value.");
             if (t.Operator == "Equal" && string.IsNullOrEmpty(t.Key)) Add($"scheduling.tolerations[{i}].key", "A toleration with operator Equal needs a key.");

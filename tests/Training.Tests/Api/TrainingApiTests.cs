@@ -164,6 +164,10 @@ public abstract class TrainingApiTests(CubeAppFixture app)
         foreach (var field in new[] { "name", "image", "command", "resources.gpus", "resources.memory", "workers" })
             Assert.True(errors.TryGetProperty(field, out _), $"no error for {field}: {errors}");
 
+        var unknownKind = await client.Http.PostAsync($"{client.Base}/jobs",
+            new StringContent("{\"name\":\"x\",\"command\":[\"true\"],\"distribution\":\"slurm\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, unknownKind.StatusCode);
+
         var missingData = await client.SubmitRawAsync(new { name = "nodata", command = new[] { "true" }, inputs = new[] { new { dataset = "nope" } } });
         Assert.Equal(HttpStatusCode.BadRequest, missingData.StatusCode);
         Assert.Contains("nope", (await TrainingClient.ProblemAsync(missingData)).GetProperty("errors").GetProperty("inputs[0]")[0].GetString());
@@ -196,6 +200,44 @@ public abstract class TrainingApiTests(CubeAppFixture app)
         // A job id from another project is not found through this one.
         var (other, _) = await ManagerAsync();
         Assert.Equal(HttpStatusCode.NotFound, (await other.Http.GetAsync($"{other.Base}/jobs/{submitted.Id}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task GpuQuota_QueuesJobsBeyondIt_AndRefusesJobsThatCouldNeverStart()
+    {
+        var (client, project) = await ManagerAsync();
+        using var admin = await app.AdminAsync();
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.Http.PutAsJsonAsync($"{client.Base}/quota", new SetQuotaRequest(2))).StatusCode);
+        await TrainingClient.EnsureAsync(await admin.PutAsJsonAsync($"/api/projects/{project}/training/quota", new SetQuotaRequest(2)));
+
+        var marker = Path.Combine(Path.GetTempPath(), "cube-quota-" + Guid.NewGuid().ToString("N"));
+        object GpuJob(string name, int gpus, string script) => new { name, distribution = "local", command = new[] { "/bin/sh", "-c", script }, resources = new { gpus } };
+        var first = await client.SubmitAsync(GpuJob("holder", 2, $"echo holding; while [ ! -f {marker} ]; do sleep 0.1; done"));
+        await client.WaitAsync(first.Id, j => j.State == "running");
+        var second = await client.SubmitAsync(GpuJob("waiter", 1, "echo got a gpu"));
+        var waiting = await client.WaitAsync(second.Id, j => j.Message?.StartsWith("Waiting for GPUs", StringComparison.Ordinal) == true);
+        Assert.Equal("queued", waiting.Job.State);
+        Assert.Contains("position 1", waiting.Job.Message);
+        Assert.Contains("2 of 2 GPUs in use", waiting.Job.Message);
+        var quota = (await client.Http.GetFromJsonAsync<QuotaDto>($"{client.Base}/quota", TrainingClient.Json))!;
+        Assert.Equal(new QuotaDto(2, 2, 1), quota);
+
+        var tooBig = await client.SubmitRawAsync(GpuJob("huge", 3, "true"));
+        Assert.Equal(HttpStatusCode.BadRequest, tooBig.StatusCode);
+        Assert.Contains("quota of 2", (await TrainingClient.ProblemAsync(tooBig)).GetProperty("errors").GetProperty("resources.gpus")[0].GetString());
+
+        await File.WriteAllTextAsync(marker, "go");
+        try
+        {
+            Assert.Equal("succeeded", (await client.WaitAsync(first.Id)).Job.State);
+            Assert.Equal("succeeded", (await client.WaitAsync(second.Id)).Job.State);
+        }
+        finally
+        {
+            File.Delete(marker);
+        }
+        await TrainingClient.EnsureAsync(await admin.PutAsJsonAsync($"/api/projects/{project}/training/quota", new SetQuotaRequest(null)));
+        Assert.Null((await client.Http.GetFromJsonAsync<QuotaDto>($"{client.Base}/quota", TrainingClient.Json))!.MaxGpus);
     }
 
     [Fact]

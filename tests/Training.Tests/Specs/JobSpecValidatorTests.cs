@@ -76,6 +76,19 @@ public sealed class JobSpecValidatorTests
     }
 
     [Fact]
+    public void Validate_TreatsJsonNullsAsMissing_InsteadOfThrowing()
+    {
+        var spec = JsonSerializer.Deserialize<JobSpec>(
+            "{\"name\":null,\"command\":null,\"args\":null,\"env\":null,\"resources\":null,\"inputs\":null,\"hyperparameters\":null,\"scheduling\":{\"nodeSelector\":null,\"tolerations\":[null]}}",
+            new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        var errors = JobSpecValidator.Validate(spec);
+        Assert.Equal(["command", "name", "scheduling.tolerations[0]"], errors.Keys.Order(StringComparer.Ordinal));
+        var normalized = JobSpecValidator.Normalize(spec);
+        Assert.Empty(normalized.Env);
+        Assert.Equal(0, normalized.Resources.Gpus);
+    }
+
+    [Fact]
     public void Spec_ReadsFromJson_WithKebabCaseDistribution()
     {
         var spec = JsonSerializer.Deserialize<JobSpec>("""

@@ -22,6 +22,23 @@ namespace Cube.Training.Data.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Cube.Training.Data.GpuQuota", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("MaxGpus")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("ProjectId");
+
+                    b.ToTable("training_gpu_quotas", (string)null);
+                });
+
             modelBuilder.Entity("Cube.Training.Data.JobArtifact", b =>
                 {
                     b.Property<Guid>("JobId")
@@ -336,6 +353,9 @@ namespace Cube.Training.Data.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<int>("Gpus")
+                        .HasColumnType("integer");
+
                     b.Property<long>("LogLineCount")
                         .HasColumnType("bigint");
 
@@ -376,6 +396,8 @@ namespace Cube.Training.Data.Migrations.Postgres
                     b.HasIndex("ProjectId", "Experiment");
 
                     b.HasIndex("ProjectId", "Id");
+
+                    b.HasIndex("ProjectId", "State");
 
                     b.ToTable("training_jobs", (string)null);
                 });

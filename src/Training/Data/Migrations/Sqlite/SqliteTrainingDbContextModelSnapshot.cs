@@ -17,6 +17,23 @@ namespace Cube.Training.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Cube.Training.Data.GpuQuota", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MaxGpus")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProjectId");
+
+                    b.ToTable("training_gpu_quotas", (string)null);
+                });
+
             modelBuilder.Entity("Cube.Training.Data.JobArtifact", b =>
                 {
                     b.Property<Guid>("JobId")
@@ -329,6 +346,9 @@ namespace Cube.Training.Data.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Gpus")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("LogLineCount")
                         .HasColumnType("INTEGER");
 
@@ -369,6 +389,8 @@ namespace Cube.Training.Data.Migrations.Sqlite
                     b.HasIndex("ProjectId", "Experiment");
 
                     b.HasIndex("ProjectId", "Id");
+
+                    b.HasIndex("ProjectId", "State");
 
                     b.ToTable("training_jobs", (string)null);
                 });
