@@ -26,6 +26,9 @@ internal static class UpstreamSchemas
     {
         get
         {
+            // The copies shipped with the tests first; the team's shared folder beside the repository otherwise.
+            var shipped = Path.Combine(AppContext.BaseDirectory, "Kubernetes", "UpstreamSchemas");
+            if (System.IO.Directory.Exists(shipped)) return shipped;
             for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             {
                 foreach (var candidate in new[] { Path.Combine(dir.FullName, "shared", "schemas"), Path.Combine(dir.FullName, "..", "shared", "schemas") })
