@@ -25,11 +25,13 @@ public static class LabelingModule
         services.AddScoped<Distributor>();
         services.AddScoped<AnnotationService>();
         services.AddScoped<ReviewService>();
+        services.AddScoped<Formats.ResultExport>();
+        services.AddScoped<Formats.DatasetExport>();
         return builder;
     }
 
     public static IEndpointRouteBuilder MapLabeling(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapLabelingProjectsApi().MapAnnotatorApi().MapReviewApi();
+        endpoints.MapLabelingProjectsApi().MapAnnotatorApi().MapReviewApi().MapExportApi();
 }
 
 /// <summary>
