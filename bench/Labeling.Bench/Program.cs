@@ -52,6 +52,7 @@ LabelingDbContext NewContext()
 }
 
 var time = TimeProvider.System;
+using var gate = new WriteGate();
 try
 {
     await using (var db = NewContext())
@@ -70,7 +71,7 @@ try
     {
         db.Projects.Add(project);
         await db.SaveChangesAsync();
-        var projects = new LabelingProjects(db, null!, null!, null!, time);
+        var projects = new LabelingProjects(db, null!, null!, null!, time, gate);
         foreach (var chunk in Enumerable.Range(0, taskCount).Chunk(20_000))
             await projects.AddTasksAsync(project, chunk.Select(i => new NewTask(JsonSerializer.SerializeToElement(new { text = $"review {i}" }))).ToList(), default);
     }
@@ -92,12 +93,12 @@ try
                 var started = Stopwatch.GetTimestamp();
                 Lease? lease;
                 await using (var db = NewContext())
-                    lease = await new Distributor(db, time, new History(db, time)).NextAsync(project, me, default);
+                    lease = await new Distributor(db, time, new History(db, time), gate).NextAsync(project, me, default);
                 nextMs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 if (lease is null) return;
                 started = Stopwatch.GetTimestamp();
                 await using (var db = NewContext())
-                    await new AnnotationService(db, new History(db, time), time).SaveAsync(project, lease.Task.Id, me, new AnnotationInput(result, false, 1000), null, default);
+                    await new AnnotationService(db, new History(db, time), time, gate).SaveAsync(project, lease.Task.Id, me, new AnnotationInput(result, false, 1000), null, default);
                 submitMs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
             catch (Exception e) when (e is not OutOfMemoryException)

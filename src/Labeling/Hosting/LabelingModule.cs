@@ -20,6 +20,7 @@ public static class LabelingModule
         var services = builder.Services;
         services.AddModuleDbContext<LabelingDbContext, SqliteLabelingDbContext, PostgresLabelingDbContext>("labeling");
         services.TryAddKeyedSingleton<TimeProvider>(LabelingClock.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
+        services.AddSingleton<WriteGate>();
         services.AddScoped<History>();
         services.AddScoped<LabelingProjects>();
         services.AddScoped<Distributor>();
