@@ -3,8 +3,8 @@ using Cube.Core.Errors;
 using Cube.Labeling.Configs;
 using Cube.Labeling.Data;
 using Cube.Labeling.Distribution;
-using Cube.Labeling.Projects;
 using Cube.Labeling.Hosting;
+using Cube.Labeling.Projects;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
