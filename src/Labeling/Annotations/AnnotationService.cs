@@ -3,8 +3,8 @@ using Cube.Core.Errors;
 using Cube.Labeling.Configs;
 using Cube.Labeling.Data;
 using Cube.Labeling.Distribution;
-using Cube.Labeling.Projects;
 using Cube.Labeling.Hosting;
+using Cube.Labeling.Projects;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -17,7 +17,7 @@ public sealed record AnnotationInput(JsonElement Result, bool Draft, long TimeSp
 /// Drafts, submits, updates and skips. Every change commits in one transaction before the caller answers, so an
 /// acknowledged submit is durable; versions guard against lost updates (the ETag, checked with If-Match).
 /// </summary>
-public sealed class AnnotationService(LabelingDbContext db, History history, [FromKeyedServices(LabelingClock.Key)] TimeProvider time)
+public sealed class AnnotationService(LabelingDbContext db, History history, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, WriteGate gate)
 {
     public const long MaxTimeSpentMs = 24L * 3600 * 1000;
 
@@ -48,6 +48,7 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
             AnnotationValidator.Validate(LabelingProjects.Config(project), input.Result, LabelingProjects.Subject(task));
         }
         var now = time.GetUtcNow();
+        using var gated = await gate.EnterAsync(db, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var annotation = await db.Annotations.FirstOrDefaultAsync(a => a.TaskId == taskId && a.AnnotatorId == annotatorId, cancellationToken);
         if (expectedVersion is { } expected && annotation?.Version != expected)
@@ -115,6 +116,7 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
         if (timeSpentMs is < 0 or > MaxTimeSpentMs) throw new ValidationException("timeSpentMs", $"Time spent must be between 0 and {MaxTimeSpentMs} ms.");
         var (assignment, _) = await OwnAsync(project, taskId, annotatorId, cancellationToken);
         var now = time.GetUtcNow();
+        using var gated = await gate.EnterAsync(db, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var ended = await db.Assignments
             .Where(a => a.Id == assignment.Id && (a.Status == AssignmentStatus.Returned || (a.Status == AssignmentStatus.Active && a.ExpiresAt >= now)))

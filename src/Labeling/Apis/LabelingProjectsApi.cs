@@ -4,12 +4,12 @@ using Cube.Core.Errors;
 using Cube.Core.Identity;
 using Cube.Labeling.Configs;
 using Cube.Labeling.Data;
+using Cube.Labeling.Hosting;
 using Cube.Labeling.Projects;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Cube.Labeling.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 

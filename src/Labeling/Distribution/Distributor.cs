@@ -20,7 +20,7 @@ public sealed record Lease(Assignment Assignment, LabelingTask Task);
 /// on active assignments; expiry and submit race through conditional updates on the assignment's status.</item>
 /// </list>
 /// </summary>
-public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, History history)
+public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, History history, WriteGate gate)
 {
     private const int CandidateBatch = 8;
     private const int ReclaimBatch = 200;
@@ -75,6 +75,7 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
         var reclaimed = 0;
         foreach (var lease in expired)
         {
+            using var gated = await gate.EnterAsync(db, cancellationToken);
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             // Only the one caller whose update flips the status gives the slot back; a racing submit or another
             // reclaimer finds the status changed and does nothing.
@@ -126,6 +127,7 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
         var postgres = db.Database.IsNpgsql();
         for (var attempt = 0; attempt < 20; attempt++)
         {
+            using var gated = await gate.EnterAsync(db, cancellationToken);
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             // On SQLite the transaction starts IMMEDIATE (one writer at a time), so this read is current. On PostgreSQL the
             // first attempts lock one candidate row and let concurrent callers skip it instead of queueing behind it;

@@ -20,17 +20,20 @@ public static class LabelingModule
         var services = builder.Services;
         services.AddModuleDbContext<LabelingDbContext, SqliteLabelingDbContext, PostgresLabelingDbContext>("labeling");
         services.TryAddKeyedSingleton<TimeProvider>(LabelingClock.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
+        services.AddSingleton<WriteGate>();
         services.AddScoped<History>();
         services.AddScoped<LabelingProjects>();
         services.AddScoped<Distributor>();
         services.AddScoped<AnnotationService>();
         services.AddScoped<ReviewService>();
+        services.AddScoped<Formats.ResultExport>();
+        services.AddScoped<Formats.DatasetExport>();
         services.AddScoped<Quality.ProjectQuality>();
         return builder;
     }
 
     public static IEndpointRouteBuilder MapLabeling(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapLabelingProjectsApi().MapAnnotatorApi().MapReviewApi().MapQualityApi();
+        endpoints.MapLabelingProjectsApi().MapAnnotatorApi().MapReviewApi().MapExportApi().MapQualityApi();
 }
 
 /// <summary>

@@ -19,7 +19,7 @@ public sealed record NewTask(JsonElement Data, int Priority = 0, bool IsGold = f
 public sealed record TaskSource(string Dataset, string? Version = null, string? Prefix = null, string? Table = null, string? Column = null);
 
 /// <summary>Labeling projects and their task pools.</summary>
-public sealed class LabelingProjects(LabelingDbContext db, DataHubDbContext hub, DatasetResolver datasets, TableCatalog tables, [FromKeyedServices(LabelingClock.Key)] TimeProvider time)
+public sealed class LabelingProjects(LabelingDbContext db, DataHubDbContext hub, DatasetResolver datasets, TableCatalog tables, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, WriteGate gate)
 {
     public const int MaxTasksPerRequest = 10_000;
     public const int MaxTasksFromDataset = 1_000_000;
@@ -82,6 +82,7 @@ public sealed class LabelingProjects(LabelingDbContext db, DataHubDbContext hub,
     private async Task<List<LabelingTask>> InsertAsync(LabelingProject project, NewTask[] tasks, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        using var gated = await gate.EnterAsync(db, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.Projects.Where(p => p.Id == project.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(p => p.NextOrdinal, p => p.NextOrdinal + tasks.Length), cancellationToken);

@@ -3,8 +3,8 @@ using Cube.Core.Errors;
 using Cube.Labeling.Configs;
 using Cube.Labeling.Data;
 using Cube.Labeling.Distribution;
-using Cube.Labeling.Projects;
 using Cube.Labeling.Hosting;
+using Cube.Labeling.Projects;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -13,7 +13,7 @@ namespace Cube.Labeling.Reviews;
 /// <summary>A reviewer's decision: accept; reject with a comment (the work returns to its annotator); or correct and accept.</summary>
 public sealed record ReviewInput(ReviewDecision Decision, string? Comment, JsonElement? CorrectedResult);
 
-public sealed class ReviewService(LabelingDbContext db, History history, [FromKeyedServices(LabelingClock.Key)] TimeProvider time)
+public sealed class ReviewService(LabelingDbContext db, History history, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, WriteGate gate)
 {
     public async Task<(Annotation Annotation, Data.Review Review)> ReviewAsync(LabelingProject project, Guid annotationId, Guid reviewerId, ReviewInput input,
         long? expectedVersion, CancellationToken cancellationToken)
@@ -33,6 +33,7 @@ public sealed class ReviewService(LabelingDbContext db, History history, [FromKe
             LabelingProjectId = project.Id, AnnotationId = annotation.Id, TaskId = annotation.TaskId, ReviewerId = reviewerId,
             Decision = input.Decision, Comment = string.IsNullOrEmpty(comment) ? null : comment, CreatedAt = now,
         };
+        using var gated = await gate.EnterAsync(db, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         switch (input.Decision)
         {

@@ -211,6 +211,43 @@ public abstract class LabelingApiTests(CubeAppFixture app, ShiftedTime time)
     }
 
     [Fact]
+    public async Task Export_StreamsJsonlAndCsv_AndWritesADatasetVersionWithLineage()
+    {
+        var (manager, reviewer, a, b, project) = await TeamAsync();
+        var csv = "id,review\n1,\"great, really\"\n2,awful\n3,fine\n";
+        await manager.PushDatasetAsync("source", ("reviews.csv", Encoding.UTF8.GetBytes(csv)));
+        var lp = await manager.CreateAsync("export", Sentiment, overlap: 2, source: new TaskSourceRequest("source", null, null, "reviews.csv", "review"));
+        foreach (var annotator in new[] { a, b })
+            while (await annotator.NextAsync(lp.Id) is { } lease)
+                await annotator.SubmitAsync(lp.Id, lease.Task.Id, new { labels = new[] { annotator == a ? "positive" : "negative" } });
+        Assert.Equal(3, (await manager.GetAsync(lp.Id)).Progress!.CompletedTasks);
+
+        var jsonl = (await reviewer.Http.GetStringAsync($"{reviewer.Of(lp.Id)}/export?format=jsonl")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, jsonl.Length);
+        var first = System.Text.Json.JsonDocument.Parse(jsonl[0]).RootElement;
+        Assert.Equal("great, really", first.GetProperty("data").GetProperty("text").GetString());
+        Assert.Equal(["positive", "negative"], first.GetProperty("annotations").EnumerateArray().Select(x => x.GetProperty("result").GetProperty("labels")[0].GetString()));
+        var rows = (await reviewer.Http.GetStringAsync($"{reviewer.Of(lp.Id)}/export?format=csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("task,item,annotator,labels", rows[0]);
+        Assert.Equal(7, rows.Length);
+        Assert.Contains(",\"great, really\",", rows[1]);
+        await LabelingClient.ProblemAsync(await reviewer.Http.GetAsync($"{reviewer.Of(lp.Id)}/export?format=xml"), HttpStatusCode.BadRequest);
+
+        var exported = await manager.Http.PostAsJsonAsync($"{manager.Of(lp.Id)}/export/dataset", new ExportToDatasetRequest("sentiment-labels", "round one"));
+        await LabelingClient.EnsureAsync(exported);
+        var version = (await exported.Content.ReadFromJsonAsync<ExportedVersionDto>())!;
+        Assert.Equal((1, 2), (version.Number, version.FileCount));
+        var datasets = $"/api/projects/{project}/datasets";
+        var table = await manager.Http.GetFromJsonAsync<List<Cube.DataHub.Apis.TableSummaryDto>>($"{datasets}/sentiment-labels/versions/1/tables");
+        Assert.Equal(6, Assert.Single(table!).RowCount);
+        var lineage = await manager.Http.GetFromJsonAsync<Cube.DataHub.Apis.LineageGraphDto>($"{datasets}/sentiment-labels/versions/1/lineage");
+        var edge = Assert.Single(lineage!.Edges);
+        Assert.Equal("labeling", edge.Kind);
+        Assert.Contains(lineage.Nodes, n => n.Dataset == "source" && n.Number == 1 && n.VersionId == edge.From);
+        Assert.Equal(jsonl, (await manager.Http.GetStringAsync($"{datasets}/sentiment-labels/versions/1/files/labels.jsonl")).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
     public async Task Create_RefusesBadSettings_WithProblemDetails()
     {
         var (manager, _, _, _, _) = await TeamAsync();

@@ -37,29 +37,50 @@ public abstract class DistributorConcurrencyTests(CubeAppFixture app, ShiftedTim
         return project;
     }
 
-    private async Task<T> WithScopeAsync<T>(Func<IServiceProvider, Task<T>> action)
+    private Task<T> WithScopeAsync<T>(Func<IServiceProvider, Task<T>> action) => WithScopeAsync(app.Factory.Services, action);
+
+    private static async Task<T> WithScopeAsync<T>(IServiceProvider services, Func<IServiceProvider, Task<T>> action)
     {
-        await using var scope = app.Factory.Services.CreateAsyncScope();
+        await using var scope = services.CreateAsyncScope();
         return await action(scope.ServiceProvider);
     }
 
     [Fact]
     public async Task NextAndSubmit_NeverExceedOverlap_NorRepeatATask_WhenManyAnnotatorsRace()
     {
-        const int tasks = 30, annotators = 24;
-        var project = await ProjectAsync(tasks);
+        var project = await ProjectAsync(30);
+        await RaceAsync(project, 24, [app.Factory.Services]);
+        await AssertInvariantsAsync(project, expectAllComplete: true);
+    }
+
+    [Fact]
+    public async Task NextAndSubmit_HoldTheGuarantees_AcrossTwoServersSharingTheDatabase()
+    {
+        var project = await ProjectAsync(20);
+        await using var second = app.WithSettings(new Dictionary<string, string?>());
+        await RaceAsync(project, 16, [app.Factory.Services, second.Services]);
+        await AssertInvariantsAsync(project, expectAllComplete: true);
+    }
+
+    /// <summary>Annotators spread over the given servers, each asking twice at once, skipping some tasks and double-submitting the rest.</summary>
+    private static async Task RaceAsync(LabelingProject project, int annotators, IReadOnlyList<IServiceProvider> servers)
+    {
         var leasedTwice = 0;
         var doubleSubmits = new ConcurrentBag<int>();
         var workers = Enumerable.Range(0, annotators).Select(n => Task.Run(async () =>
         {
             var me = Guid.NewGuid();
+            var one = servers[n % servers.Count];
+            var other = servers[(n + 1) % servers.Count];
+            Task<T> WithScopeAsync<T>(Func<IServiceProvider, Task<T>> action) => DistributorConcurrencyTests.WithScopeAsync(one, action);
+            Task<T> OnOtherAsync<T>(Func<IServiceProvider, Task<T>> action) => DistributorConcurrencyTests.WithScopeAsync(other, action);
             var random = new Random(n);
             while (true)
             {
                 // The same annotator asking twice at once gets one lease, never two tasks.
                 var both = await Task.WhenAll(
                     WithScopeAsync(sp => sp.GetRequiredService<Cube.Labeling.Distribution.Distributor>().NextAsync(project, me, default)),
-                    WithScopeAsync(sp => sp.GetRequiredService<Cube.Labeling.Distribution.Distributor>().NextAsync(project, me, default)));
+                    OnOtherAsync(sp => sp.GetRequiredService<Cube.Labeling.Distribution.Distributor>().NextAsync(project, me, default)));
                 // Both empty: nothing is left for this annotator. One empty is legitimate too: a slot another annotator
                 // skipped can come free between the two calls.
                 if (both[0] is null && both[1] is null) return;
@@ -72,7 +93,7 @@ public abstract class DistributorConcurrencyTests(CubeAppFixture app, ShiftedTim
                     continue;
                 }
                 // Two submits of the same work at once: exactly one is counted.
-                var outcomes = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => WithScopeAsync(async sp =>
+                var outcomes = await Task.WhenAll(Enumerable.Range(0, 2).Select(i => DistributorConcurrencyTests.WithScopeAsync(i == 0 ? one : other, async sp =>
                 {
                     try
                     {
@@ -91,7 +112,6 @@ public abstract class DistributorConcurrencyTests(CubeAppFixture app, ShiftedTim
 
         Assert.Equal(0, leasedTwice);
         Assert.All(doubleSubmits, count => Assert.True(count >= 1, "a submit was lost"));
-        await AssertInvariantsAsync(project, expectAllComplete: true);
     }
 
     [Fact]
