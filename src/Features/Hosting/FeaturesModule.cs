@@ -1,4 +1,11 @@
+using Cube.Core.Data;
+using Cube.Core.Runs;
+using Cube.Features.Apis;
+using Cube.Features.Data;
+using Cube.Features.Pipelines;
+using Cube.Features.Runs;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Cube.Features.Hosting;
@@ -6,7 +13,14 @@ namespace Cube.Features.Hosting;
 /// <summary>Composition of the Features module: services in <see cref="AddFeatures"/>, endpoints in <see cref="MapFeatures"/>.</summary>
 public static class FeaturesModule
 {
-    public static IHostApplicationBuilder AddFeatures(this IHostApplicationBuilder builder) => builder;
+    public static IHostApplicationBuilder AddFeatures(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddModuleDbContext<FeaturesDbContext, SqliteFeaturesDbContext, PostgresFeaturesDbContext>("features");
+        services.AddScoped<PipelineService>();
+        services.AddSingleton<IRunHandler, PipelineRunHandler>();
+        return builder;
+    }
 
-    public static IEndpointRouteBuilder MapFeatures(this IEndpointRouteBuilder endpoints) => endpoints;
+    public static IEndpointRouteBuilder MapFeatures(this IEndpointRouteBuilder endpoints) => endpoints.MapPipelinesApi();
 }

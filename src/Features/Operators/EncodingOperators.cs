@@ -36,18 +36,22 @@ public sealed class OneHotOperator(Params p) : FeatureOperator
     private readonly int _max = (int)p.Integer("maxCategories", 100, 1, 10_000);
     private readonly long _minCount = p.Integer("minCount", 1, 1, long.MaxValue);
     private readonly bool _keep = p.Boolean("keepOriginal", false);
+    private readonly IReadOnlyList<string>? _categories = p.Has("categories") ? p.Strings("categories") : null;
     private VocabularyCounter _counter = new();
     private List<string>? _vocabulary;
     private Dictionary<string, int> _codes = [];
 
     public override string Kind => "onehot";
-    public override bool IsFitted => true;
+    /// <summary>Fitted unless the categories are given explicitly.</summary>
+    public override bool IsFitted => _categories is null;
     protected override bool HasState => _vocabulary is not null;
+    public override bool SchemaAwaitsFit => _vocabulary is null;
 
     protected override FrameSchema BindCore(FrameSchema input)
     {
         RequireColumn(input, _column, "column", DataKind.String, DataKind.Int64, DataKind.Boolean);
         _counter = new VocabularyCounter();
+        if (_categories is not null && _vocabulary is null) LoadStateCore(StateJson.To(_categories)!);
         return OutputSchema(input);
     }
 

@@ -36,6 +36,9 @@ public abstract class FeatureOperator
 
     protected abstract bool HasState { get; }
 
+    /// <summary>True when the output columns are only known once fitted (a learnt vocabulary adds columns).</summary>
+    public virtual bool SchemaAwaitsFit => false;
+
     public FrameSchema Input => _input ?? throw new InvalidOperationException("The operator is not bound.");
 
     /// <summary>Validates the parameters against the input and returns the output schema. Throws <see cref="StepException"/>.</summary>

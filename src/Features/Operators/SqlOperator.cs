@@ -14,6 +14,7 @@ public sealed class SqlOperator(Params p) : FeatureOperator, IDisposable
     private readonly string _query = p.String("query");
     private DuckDBConnection? _connection;
     private FrameSchema? _output;
+    private string? _tableColumns;
 
     public override string Kind => "sql";
     protected override bool HasState => true;
@@ -61,9 +62,11 @@ public sealed class SqlOperator(Params p) : FeatureOperator, IDisposable
         var connection = Connection();
         using (var command = connection.CreateCommand())
         {
+            // The table is made once per schema and emptied per batch: re-creating it costs more than small batches do.
             var columns = string.Join(", ", input.Schema.Fields.Select(f => $"{Quote(f.Name)} {SqlType(f.Kind)}"));
-            command.CommandText = $"CREATE OR REPLACE TEMP TABLE input ({columns})";
+            command.CommandText = columns == _tableColumns ? "DELETE FROM input" : $"CREATE OR REPLACE TEMP TABLE input ({columns})";
             command.ExecuteNonQuery();
+            _tableColumns = columns;
         }
         using (var appender = connection.CreateAppender("input"))
         {

@@ -107,12 +107,14 @@ public sealed class FeaturePipeline : IDisposable
 
         var order = TopologicalOrder(compiled, errors);
         var broken = new HashSet<string>(StringComparer.Ordinal);
+        var deferred = new List<string>();
         foreach (var step in order)
         {
             FrameSchema? input = compiled.ContainsKey(step.Input) ? compiled[step.Input].OutputSchema : inputs.GetValueOrDefault(step.Input);
             if (input is null || broken.Contains(step.Input) || (!compiled.ContainsKey(step.Input) && !spec.Inputs.ContainsKey(step.Input)))
             {
                 broken.Add(step.Name);
+                if (deferred.Contains(step.Input)) deferred.Add(step.Name);
                 continue;
             }
             try
@@ -121,6 +123,13 @@ public sealed class FeaturePipeline : IDisposable
                     step.Operator.LoadState(saved);
                 step.InputSchema = input;
                 step.OutputSchema = step.Operator.Bind(input);
+            }
+            catch (StepException e) when (AwaitsFit(compiled, step.Input))
+            {
+                // Downstream of a vocabulary not yet learnt: checked again against the fitted schema (see Rebind).
+                _ = e;
+                deferred.Add(step.Name);
+                broken.Add(step.Name);
             }
             catch (StepException e)
             {
@@ -138,8 +147,18 @@ public sealed class FeaturePipeline : IDisposable
             foreach (var step in compiled.Values) (step.Operator as IDisposable)?.Dispose();
             throw new PipelineValidationException(errors);
         }
-        return new FeaturePipeline(spec, inputs, order);
+        return new FeaturePipeline(spec, inputs, order) { Deferred = deferred };
     }
+
+    private static bool AwaitsFit(Dictionary<string, CompiledStep> steps, string input)
+    {
+        for (var current = input; steps.TryGetValue(current, out var step); current = step.Input)
+            if (step.Operator.SchemaAwaitsFit) return true;
+        return false;
+    }
+
+    /// <summary>Steps that read columns a fitted vocabulary will add: validated when the pipeline is fitted.</summary>
+    public IReadOnlyList<string> Deferred { get; private init; } = [];
 
     private static List<CompiledStep> TopologicalOrder(Dictionary<string, CompiledStep> steps, List<PipelineError> errors)
     {
@@ -246,12 +265,21 @@ public sealed class FeaturePipeline : IDisposable
         fitted.OutputSchema = fitted.Operator.Bind(fitted.InputSchema!);
         foreach (var step in Order)
         {
-            if (!changed.Contains(step.Input)) continue;
+            if (!changed.Contains(step.Input) || step == fitted) continue;
+            changed.Add(step.Name);
+            step.InputSchema = _steps[step.Input].OutputSchema;
+            if (step.InputSchema is null)
+            {
+                step.OutputSchema = null;
+                continue;
+            }
             try
             {
-                step.InputSchema = _steps[step.Input].OutputSchema;
-                step.OutputSchema = step.Operator.Bind(step.InputSchema!);
-                changed.Add(step.Name);
+                step.OutputSchema = step.Operator.Bind(step.InputSchema);
+            }
+            catch (StepException) when (AwaitsFit(_steps, step.Input))
+            {
+                step.OutputSchema = null;
             }
             catch (StepException e)
             {

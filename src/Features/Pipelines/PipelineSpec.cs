@@ -49,7 +49,7 @@ public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, Input
                     int? version = null;
                     if (input["version"] is JsonValue v)
                     {
-                        if (v.TryGetValue<int>(out var n) && n > 0) version = n;
+                        if ((v.TryGetValue<long>(out var n) || (v.TryGetValue<int>(out var i32) && (n = i32) > 0)) && n is > 0 and < int.MaxValue) version = (int)n;
                         else errors.Add(new PipelineError(null, $"inputs.{key}.version", "'version' must be a positive whole number."));
                     }
                     inputs[key] = new InputSpec(Text(input, "dataset"), version, Text(input, "tag"), Text(input, "table"));

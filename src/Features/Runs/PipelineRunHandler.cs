@@ -1,0 +1,132 @@
+using Apache.Arrow.Ipc;
+using Cube.Core.Errors;
+using Cube.Core.Runs;
+using Cube.DataHub.Blobs;
+using Cube.DataHub.Catalog;
+using Cube.DataHub.Tables;
+using Cube.DataHub.Versions;
+using Cube.Features.Data;
+using Cube.Features.Engine;
+using Cube.Features.Operators;
+using Cube.Features.Pipelines;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cube.Features.Runs;
+
+public sealed record PipelineRunParameters(Guid ProjectId, Guid PipelineId, Guid PipelineVersionId, string OutputDataset, Guid AuthorId);
+
+public sealed record PipelineRunResult(Guid FittedStateId, Guid OutputVersionId, int OutputVersion, long Rows, IReadOnlyDictionary<string, StepTiming> Steps);
+
+public sealed record StepTiming(long Rows, double Milliseconds);
+
+/// <summary>
+/// A full pipeline run: fits every fitted step over the whole input, transforms the input batch by batch into an Arrow
+/// file, and commits it as a new version of the output dataset with lineage to the inputs; the fitted state is stored
+/// with the run. A failing row fails the run naming the step, column and row.
+/// </summary>
+public sealed class PipelineRunHandler : IRunHandler
+{
+    public const string RunKind = "features.pipeline";
+
+    public string Kind => RunKind;
+
+    // Re-running from the start after a crash only adds another version and state; the inputs are immutable versions.
+    public bool Idempotent => true;
+
+    public async Task<object?> ExecuteAsync(RunContext context, CancellationToken cancellationToken)
+    {
+        var parameters = context.GetParameters<PipelineRunParameters>();
+        using var scope = context.Services.CreateScope();
+        var services = scope.ServiceProvider;
+        var db = services.GetRequiredService<FeaturesDbContext>();
+        var pipelines = services.GetRequiredService<PipelineService>();
+        var version = await db.PipelineVersions.AsNoTracking().FirstAsync(v => v.Id == parameters.PipelineVersionId, cancellationToken);
+        var spec = PipelineSpec.FromJson(System.Text.Json.Nodes.JsonNode.Parse(version.SpecJson)!.AsObject());
+        var output = await services.GetRequiredService<DatasetResolver>().DatasetAsync(parameters.ProjectId, parameters.OutputDataset, cancellationToken);
+
+        await context.ReportAsync(1, "Resolving inputs");
+        var (pipeline, inputs) = await pipelines.CompileAsync(parameters.ProjectId, spec, cancellationToken);
+        using (pipeline)
+        {
+            var source = inputs[pipeline.OutputSource];
+            var total = Math.Max(1, await CountAsync(services, source, cancellationToken));
+            FittedState state;
+            try
+            {
+                state = await pipeline.FitAsync((name, ct) => pipelines.ReadAsync(inputs[name], null, ct),
+                    (pass, rows) => context.ReportAsync(Math.Min(45, 2 + 43.0 * rows / total), $"Fitting (pass {pass}): {rows:N0} rows"), cancellationToken);
+            }
+            catch (TransformException e)
+            {
+                throw Failure(e);
+            }
+
+            var file = Path.Combine(Path.GetTempPath(), $"cube-features-{Guid.NewGuid():N}.arrow");
+            var stats = new Dictionary<string, StepStats>(StringComparer.Ordinal);
+            long written = 0, read = 0;
+            try
+            {
+                var schema = ArrowFrames.ToArrowSchema(pipeline.OutputSchema);
+                await using (var stream = File.Create(file))
+                using (var writer = new ArrowFileWriter(stream, schema))
+                {
+                    await writer.WriteStartAsync(cancellationToken);
+                    await foreach (var frame in pipelines.ReadAsync(source, null, cancellationToken))
+                    {
+                        Frame result;
+                        try
+                        {
+                            result = pipeline.Transform(frame, stats);
+                        }
+                        catch (TransformException e)
+                        {
+                            throw Failure(new TransformException(e.Message, e.Column, e.Row is null ? null : read + e.Row) { Step = e.Step });
+                        }
+                        read += frame.RowCount;
+                        written += result.RowCount;
+                        if (result.RowCount > 0) await writer.WriteRecordBatchAsync(ArrowFrames.ToRecordBatch(result), cancellationToken);
+                        await context.ReportAsync(45 + 45.0 * read / total, $"Transforming: {read:N0} of {total:N0} rows");
+                    }
+                    await writer.WriteEndAsync(cancellationToken);
+                }
+
+                await context.ReportAsync(92, "Committing the output version");
+                var blobs = services.GetRequiredService<BlobStore>();
+                var blob = await blobs.PutFileAsync(file, cancellationToken);
+                var path = $"{spec.Name}.arrow";
+                var manifest = new ManifestEntry(path, blob.Sha256, blob.Size, "application/vnd.apache.arrow.file");
+                var table = await services.GetRequiredService<TableCatalog>().ConvertAsync(manifest, cancellationToken);
+                var created = await services.GetRequiredService<VersionWriter>().CreateAsync(new NewVersion(
+                    output.Id, [manifest], [table], $"Pipeline {spec.Name} v{version.Number}", parameters.AuthorId, "features.pipeline",
+                    System.Text.Json.JsonSerializer.Serialize(new { pipeline = parameters.PipelineId, pipelineVersion = version.Number, run = context.RunId }),
+                    context.RunId, inputs.Values.Select(i => i.VersionId).Distinct().ToList(), "pipeline"), cancellationToken);
+
+                var fitted = new FittedStateEntity
+                {
+                    PipelineId = parameters.PipelineId, PipelineVersionId = version.Id, RunId = context.RunId, StateJson = state.ToJson(),
+                    OutputVersionId = created.Id, OutputRows = written, CreatedAt = services.GetRequiredService<TimeProvider>().GetUtcNow(),
+                };
+                db.FittedStates.Add(fitted);
+                await db.SaveChangesAsync(cancellationToken);
+                await context.ReportAsync(100, $"Wrote {written:N0} rows as version {created.Number} of {output.Name}");
+                return new PipelineRunResult(fitted.Id, created.Id, created.Number, written,
+                    stats.ToDictionary(s => s.Key, s => new StepTiming(s.Value.Rows, s.Value.Elapsed.TotalMilliseconds)));
+            }
+            finally
+            {
+                if (File.Exists(file)) File.Delete(file);
+            }
+        }
+    }
+
+    private static async Task<long> CountAsync(IServiceProvider services, ResolvedInput input, CancellationToken cancellationToken)
+    {
+        using var reader = await services.GetRequiredService<TableCatalog>().OpenAsync(input.VersionId, input.Table, cancellationToken);
+        return reader.RowCount;
+    }
+
+    internal static CubeException Failure(TransformException e) =>
+        new UnprocessableException($"Step '{e.Step}' failed{(e.Row is null ? "" : $" at row {e.Row}")}: {e.Message}")
+            .With("step", e.Step).With("column", e.Column).With("row", e.Row);
+}
