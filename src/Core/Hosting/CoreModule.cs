@@ -4,7 +4,9 @@ using Cube.Core.Identity;
 using Cube.Core.Runs;
 using Cube.Core.Storage;
 using Hangfire;
+using Hangfire.InMemory;
 using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -88,21 +90,19 @@ public static class CoreModule
         services.AddSingleton<RunHandlerRegistry>();
         services.AddScoped<RunService>();
         services.AddTransient<RunExecutor>();
-        services.AddHangfire((sp, config) =>
+        // The job storage is one instance per container, registered before AddHangfire (which only adds its own when
+        // none is there). Hangfire's configuration callback would otherwise set the process-wide JobStorage.Current,
+        // and two hosts in one process (tests, or a server beside a worker) would share or swap queues.
+        services.AddSingleton<JobStorage>(sp =>
         {
-            config.UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
             var runs = sp.GetRequiredService<IOptions<RunsOptions>>().Value;
-            if (runs.UsesPostgresQueue)
-            {
-                var connection = runs.QueueConnectionString ?? sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString
-                    ?? throw new InvalidOperationException("Cube:Runs:QueueConnectionString is required for the PostgreSQL queue.");
-                config.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connection), new PostgreSqlStorageOptions { SchemaName = "cube_jobs", PrepareSchemaIfNecessary = true });
-            }
-            else
-            {
-                config.UseInMemoryStorage();
-            }
+            if (!runs.UsesPostgresQueue) return new InMemoryStorage();
+            var connection = runs.QueueConnectionString ?? sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString
+                ?? throw new InvalidOperationException("Cube:Runs:QueueConnectionString is required for the PostgreSQL queue.");
+            var options = new PostgreSqlStorageOptions { SchemaName = "cube_jobs", PrepareSchemaIfNecessary = true };
+            return new PostgreSqlStorage(new NpgsqlConnectionFactory(connection, options), options);
         });
+        services.AddHangfire(config => config.UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings());
         var executes = role == HostRole.Worker || (role == HostRole.Server && builder.Configuration.GetValue($"{RunsOptions.SectionName}:ExecuteInServer", true));
         if (executes)
         {
