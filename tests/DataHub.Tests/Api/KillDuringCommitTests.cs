@@ -1,8 +1,6 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using Cube.Core.Apis;
 using Cube.DataHub.Apis;
@@ -16,86 +14,10 @@ namespace Cube.DataHub.Tests.Api;
 /// </summary>
 public sealed class KillDuringCommitTests
 {
-    private const string Password = "kill-test-password";
     private const int FileCount = 24;
 
-    private sealed class CubeProcess(Process process, Uri url) : IAsyncDisposable
-    {
-        public Process Process => process;
-        public Uri Url => url;
-
-        public static async Task<CubeProcess> StartAsync(string dataDirectory)
-        {
-            var port = FreePort();
-            var url = new Uri($"http://127.0.0.1:{port}");
-            var info = new ProcessStartInfo("dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var arg in new[]
-                     {
-                         CubeDll(), "serve", "--urls", url.ToString(), "--Cube:DataDirectory", dataDirectory, "--Cube:Admin:Password", Password,
-                         "--Cube:Runs:HeartbeatInterval", "00:00:01", "--Cube:Runs:OrphanAfter", "00:00:03", "--Cube:Runs:ProgressWriteInterval", "00:00:00.020",
-                     })
-                info.ArgumentList.Add(arg);
-            var process = Process.Start(info)!;
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            using var probe = new HttpClient { BaseAddress = url };
-            for (var i = 0; i < 300; i++)
-            {
-                if (process.HasExited) throw new InvalidOperationException($"cube exited with {process.ExitCode} during start-up");
-                try
-                {
-                    if ((await probe.GetAsync("/readyz")).IsSuccessStatusCode) return new CubeProcess(process, url);
-                }
-                catch (HttpRequestException)
-                {
-                }
-                await Task.Delay(100);
-            }
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("cube did not become ready in 30 s");
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
-            process.Dispose();
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>The cube.dll built beside this test run (same configuration), so the test runs what was just compiled.</summary>
-    private static string CubeDll()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = directory.Parent!.Name; // bin/<configuration>/net10.0
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "cube.sln"))) directory = directory.Parent;
-        var dll = Path.Combine(directory!.FullName, "src", "Cube", "bin", configuration, "net10.0", "cube.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the solution first: cube.dll is missing.", dll);
-    }
-
-    private static async Task<HttpClient> SignInAsync(Uri url)
-    {
-        var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = url };
-        (await client.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest("admin", Password))).EnsureSuccessStatusCode();
-        return client;
-    }
+    private static readonly string[] FastRecovery =
+        ["--Cube:Runs:HeartbeatInterval", "00:00:01", "--Cube:Runs:OrphanAfter", "00:00:03", "--Cube:Runs:ProgressWriteInterval", "00:00:00.020"];
 
     private static byte[] Csv(int file)
     {
@@ -112,9 +34,9 @@ public sealed class KillDuringCommitTests
     {
         using var data = new TempDirectory();
         Guid runId;
-        await using (var first = await CubeProcess.StartAsync(data.Path))
+        await using (var first = await CubeProcess.StartAsync(data.Path, FastRecovery))
         {
-            using var client = await SignInAsync(first.Url);
+            using var client = await first.SignInAsync();
             (await client.PostAsJsonAsync("/api/projects", new CreateProjectRequest("kill", "Kill test", null))).EnsureSuccessStatusCode();
             (await client.PostAsJsonAsync("/api/projects/kill/datasets", new CreateDatasetRequest("tables", null, "tabular", null))).EnsureSuccessStatusCode();
             var session = (await (await client.PostAsync("/api/projects/kill/datasets/tables/uploads", null)).Content.ReadFromJsonAsync<UploadSessionDto>())!.Id;
@@ -144,8 +66,8 @@ public sealed class KillDuringCommitTests
             await first.Process.WaitForExitAsync();
         }
 
-        await using var second = await CubeProcess.StartAsync(data.Path);
-        using var after = await SignInAsync(second.Url);
+        await using var second = await CubeProcess.StartAsync(data.Path, FastRecovery);
+        using var after = await second.SignInAsync();
         var finished = DateTime.UtcNow.AddSeconds(90);
         RunDto final;
         while (true)
