@@ -1,6 +1,7 @@
 // Next-task + submit throughput and latency with many simulated annotators, on SQLite or PostgreSQL, through the
 // labeling services (no HTTP), followed by a check of the distribution guarantees read back from the database.
 //   dotnet run -c Release --project bench/Labeling.Bench -- [sqlite|postgres] [tasks] [annotators] [seconds] [overlap]
+//   dotnet run -c Release --project bench/Labeling.Bench -- consensus [answers]   (majority vote and Dawid–Skene timing)
 // PostgreSQL uses CUBE_TEST_POSTGRES (a server connection string) and creates a scratch database.
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -15,6 +16,11 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 var provider = args.Length > 0 ? args[0] : "sqlite";
+if (provider == "consensus")
+{
+    ConsensusBench.Run(args);
+    return;
+}
 var taskCount = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;
 var annotators = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;
 var seconds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 15;
