@@ -44,31 +44,47 @@ public static class SearchApi
         IOptions<KnowledgeOptions> options, CancellationToken cancellationToken)
     {
         var found = await KnowledgeBasesApi.ResolveAsync(http, db, kb, cancellationToken);
-        if (string.IsNullOrWhiteSpace(request.Question)) throw new ValidationException("question", "The question is empty.");
-        var passages = request.Passages ?? options.Value.Chat.Passages;
-        if (passages is < 1 or > 50) throw new ValidationException("passages", "passages must be between 1 and 50.");
+        var passages = CheckQuestion(request.Question, request.Passages, options.Value);
         var history = request.History ?? [];
         if (history.Any(t => t.Role is not ("user" or "assistant"))) throw new ValidationException("history", "History roles are 'user' or 'assistant'.");
         var mode = Retriever.ParseMode(request.Mode);
+        await StreamAsync(http, chat.AnswerAsync(found, request.Question, history, mode, passages, request.Tags, cancellationToken), cancellationToken);
+    }
 
-        await using var events = chat.AnswerAsync(found, request.Question, history, mode, passages, request.Tags, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        // The first step retrieves and opens the model stream; its errors still become problem details, since nothing is written yet.
-        var hasFirst = await events.MoveNextAsync();
+    /// <summary>Checks a question and the number of passages asked for; returns that number (the configured default when absent).</summary>
+    internal static int CheckQuestion(string? question, int? passages, KnowledgeOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(question)) throw new ValidationException("question", "The question is empty.");
+        if (question.Length > 8000) throw new ValidationException("question", "The question is longer than 8,000 characters.");
+        var count = passages ?? options.Chat.Passages;
+        if (count is < 1 or > 50) throw new ValidationException("passages", "passages must be between 1 and 50.");
+        return count;
+    }
+
+    /// <summary>
+    /// Writes an answer as server-sent events (<c>delta</c> pieces, then <c>done</c>) and returns the final event.
+    /// The first step retrieves and opens the model stream before any byte is written, so its errors still become problem details.
+    /// </summary>
+    internal static async Task<ChatCompleted?> StreamAsync(HttpContext http, IAsyncEnumerable<ChatEvent> answer, CancellationToken cancellationToken)
+    {
+        await using var events = answer.GetAsyncEnumerator(cancellationToken);
+        var more = await events.MoveNextAsync();
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
-        var more = hasFirst;
+        ChatCompleted? completed = null;
         while (more)
         {
             var (name, payload) = events.Current switch
             {
                 ChatDelta delta => ("delta", JsonSerializer.Serialize(new { text = delta.Text }, Json)),
-                ChatCompleted done => ("done", JsonSerializer.Serialize(done, Json)),
+                ChatCompleted done => ("done", JsonSerializer.Serialize(completed = done, Json)),
                 _ => ("unknown", "{}"),
             };
             await http.Response.WriteAsync($"event: {name}\ndata: {payload}\n\n", cancellationToken);
             await http.Response.Body.FlushAsync(cancellationToken);
             more = await events.MoveNextAsync();
         }
+        return completed;
     }
 }

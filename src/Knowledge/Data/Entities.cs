@@ -68,3 +68,31 @@ public sealed class KnowledgeChunk
     public int TokenCount { get; set; }
     public required string Text { get; set; }
 }
+
+/// <summary>A conversation of one user with one knowledge base; private to its owner.</summary>
+public sealed class ChatSession
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid KnowledgeBaseId { get; set; }
+    public Guid OwnerId { get; set; }
+    /// <summary>Given at creation, or the start of the first question.</summary>
+    public string? Title { get; set; }
+    public int MessageCount { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>One turn of a chat session. Assistant turns keep the citations they were answered with.</summary>
+public sealed class ChatSessionMessage
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid SessionId { get; set; }
+    /// <summary>Position in the session, from 0; unique per session, so two answers racing for one slot cannot interleave.</summary>
+    public int Ordinal { get; set; }
+    /// <summary><c>user</c> or <c>assistant</c>.</summary>
+    public required string Role { get; set; }
+    public required string Content { get; set; }
+    public string? CitationsJson { get; set; }
+    public bool Extractive { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}

@@ -8,6 +8,8 @@ public abstract class KnowledgeDbContext(DbContextOptions options) : DbContext(o
     public DbSet<KnowledgeBase> KnowledgeBases => Set<KnowledgeBase>();
     public DbSet<KnowledgeDocument> Documents => Set<KnowledgeDocument>();
     public DbSet<KnowledgeChunk> Chunks => Set<KnowledgeChunk>();
+    public DbSet<ChatSession> ChatSessions => Set<ChatSession>();
+    public DbSet<ChatSessionMessage> ChatMessages => Set<ChatSessionMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -43,6 +45,20 @@ public abstract class KnowledgeDbContext(DbContextOptions options) : DbContext(o
             e.HasIndex(c => new { c.DocumentId, c.Ordinal });
             e.HasIndex(c => c.KnowledgeBaseId);
             e.HasOne<KnowledgeDocument>().WithMany().HasForeignKey(c => c.DocumentId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<ChatSession>(e =>
+        {
+            e.ToTable("knowledge_chat_sessions");
+            e.Property(s => s.Title).HasMaxLength(200);
+            e.HasIndex(s => new { s.KnowledgeBaseId, s.OwnerId, s.UpdatedAt });
+            e.HasOne<KnowledgeBase>().WithMany().HasForeignKey(s => s.KnowledgeBaseId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<ChatSessionMessage>(e =>
+        {
+            e.ToTable("knowledge_chat_messages");
+            e.Property(m => m.Role).HasMaxLength(16);
+            e.HasIndex(m => new { m.SessionId, m.Ordinal }).IsUnique();
+            e.HasOne<ChatSession>().WithMany().HasForeignKey(m => m.SessionId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

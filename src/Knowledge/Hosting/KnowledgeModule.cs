@@ -39,5 +39,5 @@ public static class KnowledgeModule
     }
 
     public static IEndpointRouteBuilder MapKnowledge(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapKnowledgeBasesApi().MapDocumentsApi().MapSearchApi().MapEvaluationApi().MapOpenAiCompatibleApi();
+        endpoints.MapKnowledgeBasesApi().MapDocumentsApi().MapSearchApi().MapChatSessionsApi().MapEvaluationApi().MapOpenAiCompatibleApi();
 }

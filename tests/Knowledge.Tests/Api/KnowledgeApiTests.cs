@@ -165,16 +165,7 @@ public abstract class KnowledgeApiTests(CubeAppFixture app, Fakes.FakeHttpServer
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        var events = new List<(string Event, string Data)>();
-        using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync()))
-        {
-            string? name = null;
-            while (await reader.ReadLineAsync() is { } line)
-            {
-                if (line.StartsWith("event: ", StringComparison.Ordinal)) name = line[7..];
-                else if (line.StartsWith("data: ", StringComparison.Ordinal)) events.Add((name!, line[6..]));
-            }
-        }
+        var events = await ReadEventsAsync(response);
         Assert.True(events.Count(e => e.Event == "delta") > 3, "the answer arrives in pieces");
         var done = JsonSerializer.Deserialize<ChatCompleted>(events[^1].Data, Json)!;
         Assert.Equal("done", events[^1].Event);
@@ -279,6 +270,87 @@ public abstract class KnowledgeApiTests(CubeAppFixture app, Fakes.FakeHttpServer
         var large = await other.PostAsync($"{kb}/documents", Files(null, ("large.txt", Encoding.UTF8.GetBytes(new string('a', 2000)))));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
         Assert.Equal(1000, (await large.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("limit").GetInt32());
+    }
+
+    /// <summary>The (event, data) pairs of a server-sent event stream, read to its end.</summary>
+    private static async Task<List<(string Event, string Data)>> ReadEventsAsync(HttpResponseMessage response)
+    {
+        var events = new List<(string Event, string Data)>();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        string? name = null;
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal)) name = line[7..];
+            else if (line.StartsWith("data: ", StringComparison.Ordinal)) events.Add((name!, line[6..]));
+        }
+        return events;
+    }
+
+    [Fact]
+    public async Task ChatSessions_KeepHistoryAndCitations_AndArePrivateToTheirOwner()
+    {
+        var (client, kb) = await KnowledgeBaseAsync();
+        var project = kb.Split('/')[3];
+        var added = await ReadAsync<AddDocumentsResult>(await client.PostAsync($"{kb}/documents", Files(null, ("manual.pdf", ManualPdf()), ("storage.md", Encoding.UTF8.GetBytes(Markdown)))));
+        Assert.Equal("succeeded", (await WaitAsync(client, added.Run!.Id)).State);
+
+        var session = await ReadAsync<ChatSessionDto>(await client.PostAsJsonAsync($"{kb}/sessions", new CreateChatSessionRequest(null)));
+        Assert.Null(session.Title);
+        Assert.Equal(0, session.MessageCount);
+
+        async Task<ChatCompleted> AskAsync(string question)
+        {
+            using var response = await client.PostAsJsonAsync($"{kb}/sessions/{session.Id}/messages", new SessionQuestionRequest(question, "hybrid", 6, null));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var events = await ReadEventsAsync(response);
+            Assert.Equal("done", events[^1].Event);
+            return JsonSerializer.Deserialize<ChatCompleted>(events[^1].Data, Json)!;
+        }
+
+        var first = await AskAsync("Why does the export fail with E4012?");
+        Assert.Single(first.Citations);
+        var second = await AskAsync("And how do I fix it?");
+
+        // The second question went to the model with the first turn as history, from the server's copy.
+        var sent = JsonDocument.Parse(openAi.Requests.Last(r => r.PathAndQuery.StartsWith("/v1/chat/completions", StringComparison.Ordinal)).Body).RootElement;
+        var messages = sent.GetProperty("messages").EnumerateArray().ToList();
+        Assert.Equal(["system", "user", "assistant", "user"], messages.Select(m => m.GetProperty("role").GetString()));
+        Assert.Equal("Why does the export fail with E4012?", messages[1].GetProperty("content").GetString());
+        Assert.Equal(first.Answer, messages[2].GetProperty("content").GetString());
+        Assert.EndsWith("Question: And how do I fix it?", messages[3].GetProperty("content").GetString(), StringComparison.Ordinal);
+
+        var detail = await ReadAsync<ChatSessionDetailDto>(await client.GetAsync($"{kb}/sessions/{session.Id}"));
+        Assert.Equal(4, detail.Session.MessageCount);
+        Assert.Equal("Why does the export fail with E4012?", detail.Session.Title);
+        Assert.Equal([0, 1, 2, 3], detail.Messages.Select(m => m.Ordinal));
+        Assert.Equal(["user", "assistant", "user", "assistant"], detail.Messages.Select(m => m.Role));
+        Assert.Equal(second.Answer, detail.Messages[3].Content);
+        var kept = Assert.Single(detail.Messages[1].Citations!);
+        Assert.Equal((first.Citations[0].N, "manual.pdf", 2), (kept.N, kept.Document, kept.Page));
+        Assert.Null(detail.Messages[0].Citations);
+
+        // Another member of the project neither lists nor reads nor writes to it.
+        var (viewer, viewerName) = await app.CreateUserClientAsync("kb-viewer");
+        using (var admin = await app.AdminAsync())
+            (await admin.PutAsJsonAsync($"/api/projects/{project}/members/{viewerName}", new SetMemberRequest("viewer"))).EnsureSuccessStatusCode();
+        Assert.Empty(await ReadAsync<List<ChatSessionDto>>(await viewer.GetAsync($"{kb}/sessions")));
+        Assert.Equal(HttpStatusCode.NotFound, (await viewer.GetAsync($"{kb}/sessions/{session.Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await viewer.PostAsJsonAsync($"{kb}/sessions/{session.Id}/messages", new SessionQuestionRequest("x", null, null, null))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await viewer.DeleteAsync($"{kb}/sessions/{session.Id}")).StatusCode);
+        var (outsider, _) = await app.CreateUserClientAsync("kb-outsider");
+        Assert.Equal(HttpStatusCode.Forbidden, (await outsider.GetAsync($"{kb}/sessions")).StatusCode);
+
+        // Bad input is a problem and adds nothing.
+        var empty = await client.PostAsJsonAsync($"{kb}/sessions/{session.Id}/messages", new SessionQuestionRequest(" ", null, null, null));
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.Equal("application/problem+json", empty.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync($"{kb}/sessions", new CreateChatSessionRequest(new string('x', 201)))).StatusCode);
+        Assert.Equal(4, (await ReadAsync<ChatSessionDetailDto>(await client.GetAsync($"{kb}/sessions/{session.Id}"))).Messages.Count);
+
+        var listed = Assert.Single(await ReadAsync<List<ChatSessionDto>>(await client.GetAsync($"{kb}/sessions")));
+        Assert.Equal(session.Id, listed.Id);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"{kb}/sessions/{session.Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"{kb}/sessions/{session.Id}")).StatusCode);
     }
 
     [Fact]
