@@ -15,6 +15,7 @@ public sealed class KnowledgeOptions
     public EmbeddingOptions Embeddings { get; set; } = new();
     public IndexOptions Index { get; set; } = new();
     public ChatOptions Chat { get; set; } = new();
+    public RerankOptions Rerank { get; set; } = new();
 }
 
 public sealed class ChunkingOptions
@@ -82,4 +83,25 @@ public sealed class ChatOptions
     public int Passages { get; set; } = 6;
 
     public bool IsConfigured => !string.IsNullOrWhiteSpace(Endpoint) && !string.IsNullOrWhiteSpace(Model);
+}
+
+/// <summary>
+/// A reranker: a cross-encoder behind a <c>/rerank</c> endpoint in the shape vLLM, llama.cpp server, Infinity, Jina and
+/// Cohere share (<c>{model, query, documents, top_n}</c> → <c>{results: [{index, relevance_score}]}</c>).
+/// </summary>
+public sealed class RerankOptions
+{
+    /// <summary>Base URL, e.g. <c>http://localhost:8000/v1</c>; <c>rerank</c> is appended. No reranking without it.</summary>
+    public string? Endpoint { get; set; }
+    public string? Model { get; set; }
+    public string? ApiKey { get; set; }
+
+    /// <summary>Candidates retrieved and rescored for a request that asks for k results (at least k, at most 100).</summary>
+    [Range(1, 100)]
+    public int Candidates { get; set; } = 30;
+
+    /// <summary>Whether searches and chat rerank when the request does not say.</summary>
+    public bool ByDefault { get; set; }
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(Endpoint);
 }

@@ -12,7 +12,12 @@ using Microsoft.Extensions.Options;
 
 namespace Cube.Knowledge.Apis;
 
-public sealed record SearchRequest(string Query, string? Mode, int? K, IReadOnlyList<Guid>? Documents, IReadOnlyList<string>? Tags);
+/// <summary>
+/// A search. <c>VectorWeight</c> (hybrid only) fuses by (1 − w)·BM25 + w·vector over normalised scores instead of
+/// reciprocal rank; <c>Rerank</c> rescores a wider candidate set with the configured reranker (null: the configured default).
+/// </summary>
+public sealed record SearchRequest(string Query, string? Mode, int? K, IReadOnlyList<Guid>? Documents, IReadOnlyList<string>? Tags,
+    double? VectorWeight = null, bool? Rerank = null);
 public sealed record SearchResponse(string Mode, IReadOnlyList<RetrievedChunk> Hits);
 public sealed record ChatRequest(string Question, string? Mode, int? Passages, IReadOnlyList<ChatTurn>? History, IReadOnlyList<string>? Tags);
 
@@ -24,7 +29,7 @@ public static class SearchApi
     public static IEndpointRouteBuilder MapSearchApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup(KnowledgeBasesApi.Route + "/{kb}").WithTags("Knowledge");
-        group.MapPost("/search", SearchAsync).WithName("SearchKnowledgeBase").WithSummary("Ranked chunks for a query: mode bm25, vector or hybrid (RRF, k=60).")
+        group.MapPost("/search", SearchAsync).WithName("SearchKnowledgeBase").WithSummary("Ranked chunks for a query: mode bm25, vector or hybrid (RRF with k=60, or weighted), optionally reranked.")
             .RequireAuthorization(CubePolicies.ProjectViewer);
         group.MapPost("/chat", ChatAsync).WithName("ChatWithKnowledgeBase")
             .WithSummary("Answers a question from the knowledge base, streamed as server-sent events (delta, then done with citations).")
@@ -36,7 +41,8 @@ public static class SearchApi
     {
         var found = await KnowledgeBasesApi.ResolveAsync(http, db, kb, cancellationToken);
         var mode = Retriever.ParseMode(request.Mode);
-        var hits = await retriever.SearchAsync(found, request.Query, mode, request.K ?? 10, request.Documents, request.Tags, cancellationToken);
+        var hits = await retriever.SearchAsync(found, request.Query, mode, request.K ?? 10, request.Documents, request.Tags, cancellationToken,
+            new SearchTuning(request.VectorWeight, request.Rerank));
         return TypedResults.Ok(new SearchResponse(mode.ToString().ToLowerInvariant(), hits));
     }
 

@@ -32,6 +32,7 @@ public static class KnowledgeModule
             return new EmbeddedIndex(Path.Combine(cube.DataPath, "knowledge", "index"));
         });
         services.AddSingleton<IngestionPipeline>();
+        services.AddSingleton<RerankerProvider>();
         services.AddScoped<Retriever>();
         services.AddScoped<ChatService>();
         services.AddSingleton<IRunHandler, IngestHandler>();

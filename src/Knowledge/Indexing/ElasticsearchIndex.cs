@@ -174,7 +174,8 @@ public sealed class ElasticsearchIndex(HttpClient http, string indexPrefix) : IK
                 body["knn"] = KnnQuery(query, query.K);
                 break;
             default:
-                if (_rrfRefused) return await HybridBySearchesAsync(index, query, cancellationToken);
+                // The rrf retriever knows rank fusion only; weighted fusion, like a cluster without the licence, fuses here.
+                if (_rrfRefused || query.VectorWeight is not null) return await HybridBySearchesAsync(index, query, cancellationToken);
                 body = Envelope(query.K);
                 body["retriever"] = new JsonObject
                 {
@@ -205,7 +206,7 @@ public sealed class ElasticsearchIndex(HttpClient http, string indexPrefix) : IK
         return ParseHits(json, query.Mode == SearchMode.Hybrid);
     }
 
-    /// <summary>The fallback for clusters without an RRF licence: both queries in one <c>_msearch</c>, fused here.</summary>
+    /// <summary>Hybrid without the rrf retriever (no licence for it, or weighted fusion): both queries in one <c>_msearch</c>, fused here.</summary>
     private async Task<IReadOnlyList<SearchHit>> HybridBySearchesAsync(string index, SearchQuery query, CancellationToken cancellationToken)
     {
         var bm25 = Envelope(query.CandidateCount);
@@ -228,7 +229,7 @@ public sealed class ElasticsearchIndex(HttpClient http, string indexPrefix) : IK
             }
             return ParseHits(r.AsObject(), false);
         }).ToList();
-        return Fusion.ReciprocalRank(results[0], results[1], query.K);
+        return Fusion.Fuse(results[0], results[1], query);
     }
 
     private static bool IsLicenceRefusal((string Type, string Reason) error) =>

@@ -172,7 +172,7 @@ public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
                         var bm25 = Bm25Ranked(searcher, query, query.CandidateCount);
                         var vector = VectorRanked(query, query.CandidateCount);
                         var luceneDocs = bm25.ToDictionary(b => b.ChunkId, b => b.Doc);
-                        var fused = Fusion.ReciprocalRank(bm25.Select(b => Stub(b.ChunkId, b.Score)).ToList(), vector.Select(v => Stub(v.ChunkId, v.Score)).ToList(), query.K);
+                        var fused = Fusion.Fuse(bm25.Select(b => Stub(b.ChunkId, b.Score)).ToList(), vector.Select(v => Stub(v.ChunkId, v.Score)).ToList(), query);
                         return fused
                             .Select(f => (luceneDocs.TryGetValue(f.ChunkId, out var doc) ? Load(searcher, doc, f.Score) : Load(searcher, f.ChunkId, f.Score)) is { } hit
                                 ? hit with { Bm25Rank = f.Bm25Rank, VectorRank = f.VectorRank }

@@ -11,8 +11,14 @@ public sealed record RetrievedChunk(
     Guid ChunkId, Guid DocumentId, string Document, string? Title, string HeadingPath, int? Page, int Ordinal, double Score,
     int? Bm25Rank, int? VectorRank, string Snippet, string Text);
 
-/// <summary>Turns a query into ranked chunks of one knowledge base: embeds it when the mode needs a vector, applies pre-filters.</summary>
-public sealed class Retriever(IKnowledgeIndex index, KnowledgeAi ai, KnowledgeDbContext db)
+/// <summary>How a hybrid search fuses (null weight: reciprocal rank) and whether the reranker rescores (null: the configured default).</summary>
+public sealed record SearchTuning(double? VectorWeight = null, bool? Rerank = null);
+
+/// <summary>
+/// Turns a query into ranked chunks of one knowledge base: embeds it when the mode needs a vector, applies pre-filters,
+/// and, when asked and configured, lets the reranker rescore a wider candidate set before cutting to k.
+/// </summary>
+public sealed class Retriever(IKnowledgeIndex index, KnowledgeAi ai, KnowledgeDbContext db, RerankerProvider rerankers)
 {
     public const int MaxK = 100;
 
@@ -25,14 +31,32 @@ public sealed class Retriever(IKnowledgeIndex index, KnowledgeAi ai, KnowledgeDb
     };
 
     public async Task<IReadOnlyList<RetrievedChunk>> SearchAsync(KnowledgeBase knowledgeBase, string text, SearchMode mode, int k,
-        IReadOnlyCollection<Guid>? documentIds, IReadOnlyCollection<string>? tags, CancellationToken cancellationToken)
+        IReadOnlyCollection<Guid>? documentIds, IReadOnlyCollection<string>? tags, CancellationToken cancellationToken, SearchTuning? tuning = null)
     {
         if (string.IsNullOrWhiteSpace(text)) throw new ValidationException("query", "The query is empty.");
         if (k is < 1 or > MaxK) throw new ValidationException("k", $"k must be between 1 and {MaxK}.");
+        if (tuning?.VectorWeight is { } weight)
+        {
+            if (mode != SearchMode.Hybrid) throw new ValidationException("vectorWeight", "A vector weight applies to hybrid search only.");
+            if (weight is < 0 or > 1 || double.IsNaN(weight)) throw new ValidationException("vectorWeight", "The vector weight is between 0 and 1.");
+        }
+        var reranker = rerankers.Current;
+        var rerank = tuning?.Rerank ?? (reranker is not null && rerankers.Options.ByDefault);
+        if (rerank && reranker is null) throw new ConflictException("No reranker is configured (Cube:Knowledge:Rerank:Endpoint).");
         if (mode != SearchMode.Bm25 && knowledgeBase.EmbeddingModel != ai.EmbeddingModel)
             throw new ConflictException($"Knowledge base '{knowledgeBase.Name}' was embedded with '{knowledgeBase.EmbeddingModel}', but the configured embedder is '{ai.EmbeddingModel}'; re-ingest it or search with mode bm25.");
         var vector = mode == SearchMode.Bm25 ? null : (await ai.EmbedAsync([text], cancellationToken))[0];
-        var hits = await index.SearchAsync(knowledgeBase.Id, new SearchQuery(text, vector, mode, k, documentIds, tags), cancellationToken);
+        var candidates = rerank ? Math.Min(MaxK, Math.Max(k, rerankers.Options.Candidates)) : k;
+        var hits = await index.SearchAsync(knowledgeBase.Id, new SearchQuery(text, vector, mode, candidates, documentIds, tags, tuning?.VectorWeight), cancellationToken);
+        if (rerank && hits.Count > 0)
+        {
+            var scores = await reranker!.ScoreAsync(text, hits.Select(h => h.Text).ToList(), cancellationToken);
+            hits = hits.Select((h, i) => (Hit: h, Score: scores[i], At: i))
+                .OrderByDescending(x => x.Score).ThenBy(x => x.At)
+                .Take(k)
+                .Select(x => x.Hit with { Score = x.Score })
+                .ToList();
+        }
         var ids = hits.Select(h => h.DocumentId).Distinct().ToList();
         var names = await db.Documents.AsNoTracking().Where(d => ids.Contains(d.Id)).ToDictionaryAsync(d => d.Id, d => d.Name, cancellationToken);
         return hits

@@ -354,6 +354,36 @@ public abstract class KnowledgeApiTests(CubeAppFixture app, Fakes.FakeHttpServer
     }
 
     [Fact]
+    public async Task Search_RerankedOnRequest_AndWeightedHybridIsValidated()
+    {
+        var (client, kb) = await KnowledgeBaseAsync();
+        var added = await ReadAsync<AddDocumentsResult>(await client.PostAsync($"{kb}/documents", Files(null, ("manual.pdf", ManualPdf()), ("storage.md", Encoding.UTF8.GetBytes(Markdown)))));
+        Assert.Equal("succeeded", (await WaitAsync(client, added.Run!.Id)).State);
+
+        var plain = await SearchAsync(client, kb, "E4012 retention lock", "hybrid", 2);
+        Assert.Contains("E4012", plain.Hits[0].Text, StringComparison.Ordinal);
+
+        var reranked = await ReadAsync<SearchResponse>(await client.PostAsJsonAsync($"{kb}/search", new SearchRequest("E4012 retention lock", "hybrid", 2, null, null, Rerank: true)));
+        Assert.Equal(2, reranked.Hits.Count);
+        Assert.Contains("second region", reranked.Hits[0].Text, StringComparison.Ordinal);
+        Assert.Equal(0.95, reranked.Hits[0].Score, 9);
+        var sent = JsonDocument.Parse(openAi.Requests.Last(r => r.PathAndQuery.StartsWith("/v1/rerank", StringComparison.Ordinal)).Body).RootElement;
+        Assert.Equal("fake-reranker", sent.GetProperty("model").GetString());
+        Assert.Equal("E4012 retention lock", sent.GetProperty("query").GetString());
+        // A wider candidate set than k went to the reranker: every chunk of this small knowledge base.
+        var chunks = (await ReadAsync<KnowledgeBaseDto>(await client.GetAsync(kb))).Chunks;
+        Assert.True(chunks > 2);
+        Assert.Equal(chunks, sent.GetProperty("documents").GetArrayLength());
+        Assert.Equal(chunks, sent.GetProperty("top_n").GetInt32());
+
+        var weighted = await ReadAsync<SearchResponse>(await client.PostAsJsonAsync($"{kb}/search", new SearchRequest("E4012 retention lock", "hybrid", 3, null, null, VectorWeight: 0.3)));
+        Assert.Equal(3, weighted.Hits.Count);
+        Assert.InRange(weighted.Hits[0].Score, 0.0, 1.0);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync($"{kb}/search", new SearchRequest("x", "bm25", 3, null, null, VectorWeight: 0.3))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync($"{kb}/search", new SearchRequest("x", "hybrid", 3, null, null, VectorWeight: 1.5))).StatusCode);
+    }
+
+    [Fact]
     public async Task Permissions_ViewersSearchButCannotUpload_OutsidersAreRefused_BadInputIsAProblem()
     {
         var (manager, kb) = await KnowledgeBaseAsync();

@@ -43,6 +43,9 @@ internal static class KnowledgeApps
             o.Chat.Endpoint = server.Url + "/v1";
             o.Chat.Model = "fake-model";
             o.Chat.ApiKey = "test-key";
+            // Reranking only when a request asks for it, so the other tests see the index's own ranking.
+            o.Rerank.Endpoint = server.Url + "/v1";
+            o.Rerank.Model = "fake-reranker";
             // Small chunks so the test documents yield several chunks each.
             o.Chunking.MaxTokens = 64;
             o.Chunking.OverlapTokens = 8;

@@ -15,6 +15,11 @@ public static partial class FakeOpenAi
 
     private static async Task HandleAsync(HttpContext context, RecordedRequest request)
     {
+        if (request.PathAndQuery.StartsWith("/v1/rerank", StringComparison.Ordinal))
+        {
+            await RerankAsync(context, request);
+            return;
+        }
         if (!request.PathAndQuery.StartsWith("/v1/chat/completions", StringComparison.Ordinal))
         {
             await FakeHttpServer.Json(context, 404, """{"error":{"message":"not found","type":"invalid_request_error"}}""");
@@ -37,6 +42,16 @@ public static partial class FakeOpenAi
         }
         await WriteAsync(context, new { id = "chatcmpl-1", @object = "chat.completion.chunk", created = 1_700_000_000, model = "fake", choices = new[] { new { index = 0, delta = new Dictionary<string, string>(), finish_reason = "stop" } } });
         await context.Response.WriteAsync("data: [DONE]\n\n");
+    }
+
+    /// <summary>A cross-encoder stand-in: passages about the second region are relevant, whatever the query; answered out of order.</summary>
+    private static Task RerankAsync(HttpContext context, RecordedRequest request)
+    {
+        using var json = JsonDocument.Parse(request.Body);
+        var documents = json.RootElement.GetProperty("documents").EnumerateArray().Select(d => d.GetString()!).ToList();
+        var results = documents.Select((text, index) => new { index, relevance_score = text.Contains("second region", StringComparison.Ordinal) ? 0.95 : 0.05 })
+            .Reverse().ToList();
+        return FakeHttpServer.Json(context, 200, JsonSerializer.Serialize(new { id = "rerank-1", results }));
     }
 
     private static async Task WriteAsync(HttpContext context, object chunk)

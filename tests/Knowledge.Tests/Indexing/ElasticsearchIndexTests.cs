@@ -166,6 +166,31 @@ public sealed class ElasticsearchIndexTests
     }
 
     [Fact]
+    public async Task SearchAsync_WeightedHybrid_FusesNormalisedScoresOfOneMsearch()
+    {
+        await using var server = await FakeHttpServer.StartAsync((context, request) => request.PathAndQuery switch
+        {
+            "/_msearch" => FakeHttpServer.Json(context, 200, $$$$"""
+                {"took":4,"responses":[
+                  {{{{SearchResponse(Hit(Chunk1, 7.5, "first"), Hit(Chunk2, 3.1, "second"))}}}},
+                  {{{{SearchResponse(Hit(Chunk2, 0.99, "second"), Hit(Chunk1, 0.20, "first"))}}}}]}
+                """),
+            _ => FakeHttpServer.Json(context, 500, """{"error":{"type":"unexpected","reason":"only _msearch is expected"},"status":500}"""),
+        });
+        var adapter = Adapter(server);
+
+        // BM25 normalised: chunk1 1, chunk2 0; vector normalised: chunk2 1, chunk1 0. The weight decides.
+        var vectorHeavy = await adapter.SearchAsync(Kb, new SearchQuery("lock", [0f, 1f, 0f], SearchMode.Hybrid, 2, VectorWeight: 0.7));
+        Assert.Equal([Chunk2, Chunk1], vectorHeavy.Select(h => h.ChunkId));
+        Assert.Equal([0.7, 0.3], vectorHeavy.Select(h => Math.Round(h.Score, 9)));
+        var textHeavy = await adapter.SearchAsync(Kb, new SearchQuery("lock", [0f, 1f, 0f], SearchMode.Hybrid, 2, VectorWeight: 0.2));
+        Assert.Equal([Chunk1, Chunk2], textHeavy.Select(h => h.ChunkId));
+        Assert.Equal((1, 2), (textHeavy[0].Bm25Rank, textHeavy[0].VectorRank));
+        // The rrf retriever is never asked: it cannot weigh.
+        Assert.All(server.Requests, r => Assert.Equal("/_msearch", r.PathAndQuery));
+    }
+
+    [Fact]
     public async Task SearchAsync_MissingIndex_ReturnsNothing()
     {
         await using var server = await FakeHttpServer.StartAsync((context, _) => FakeHttpServer.Json(context, 404,
