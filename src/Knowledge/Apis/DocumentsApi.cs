@@ -58,7 +58,7 @@ public static class DocumentsApi
     {
         var found = await KnowledgeBasesApi.ResolveAsync(http, db, kb, cancellationToken);
         var documents = await db.Documents.AsNoTracking().Where(d => d.KnowledgeBaseId == found.Id).OrderBy(d => d.Name).ToListAsync(cancellationToken);
-        return TypedResults.Ok(documents.Select(DocumentDto.From).ToList());
+        return TypedResults.Ok(documents.Where(d => !found.Hides(d)).Select(DocumentDto.From).ToList());
     }
 
     private static IReadOnlyList<string> ParseTags(IEnumerable<string?> values)
@@ -138,6 +138,9 @@ public static class DocumentsApi
         {
             if (existing.TryGetValue(source.Name, out var document))
             {
+                // Replacing a document the caller cannot see would reveal it exists and let them rewrite it.
+                if (kb.Hides(document))
+                    throw new ConflictException($"A document named '{source.Name}' exists and is not visible to you; upload under another name.");
                 if (document.Sha256 == source.Sha256 && document.State is DocumentState.Ready && document.Tags == tagText)
                 {
                     unchanged.Add(document);
@@ -178,8 +181,8 @@ public static class DocumentsApi
     private static async Task<Ok<List<ChunkDto>>> ChunksAsync(string kb, Guid document, HttpContext http, KnowledgeDbContext db, CancellationToken cancellationToken)
     {
         var found = await KnowledgeBasesApi.ResolveAsync(http, db, kb, cancellationToken);
-        if (!await db.Documents.AnyAsync(d => d.Id == document && d.KnowledgeBaseId == found.Id, cancellationToken))
-            throw new NotFoundException("Document", document.ToString());
+        var row = await db.Documents.AsNoTracking().FirstOrDefaultAsync(d => d.Id == document && d.KnowledgeBaseId == found.Id, cancellationToken);
+        if (row is null || found.Hides(row)) throw new NotFoundException("Document", document.ToString());
         var chunks = await db.Chunks.AsNoTracking().Where(c => c.DocumentId == document).OrderBy(c => c.Ordinal)
             .Select(c => new ChunkDto(c.Id, c.Ordinal, c.HeadingPath, c.Page, c.StartOffset, c.EndOffset, c.TokenCount, c.Text)).ToListAsync(cancellationToken);
         return TypedResults.Ok(chunks);
@@ -188,8 +191,8 @@ public static class DocumentsApi
     private static async Task<NoContent> DeleteAsync(string kb, Guid document, HttpContext http, KnowledgeDbContext db, IKnowledgeIndex index, CancellationToken cancellationToken)
     {
         var found = await KnowledgeBasesApi.ResolveAsync(http, db, kb, cancellationToken);
-        var row = await db.Documents.FirstOrDefaultAsync(d => d.Id == document && d.KnowledgeBaseId == found.Id, cancellationToken)
-            ?? throw new NotFoundException("Document", document.ToString());
+        var row = await db.Documents.FirstOrDefaultAsync(d => d.Id == document && d.KnowledgeBaseId == found.Id, cancellationToken);
+        if (row is null || found.Hides(row)) throw new NotFoundException("Document", document.ToString());
         // Index first: a crash after this leaves a row without chunks (visible, re-deletable), never chunks without a row.
         await index.DeleteDocumentAsync(found.Id, row.Id, cancellationToken);
         db.Documents.Remove(row);

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Cube.Core.Errors;
 using Cube.Core.Identity;
+using Cube.Core.Projects;
 using Cube.Knowledge.Data;
 using Cube.Knowledge.Embeddings;
 using Cube.Knowledge.Indexing;
@@ -9,11 +10,15 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cube.Knowledge.Apis;
 
-public sealed record KnowledgeBaseDto(Guid Id, string Name, string? Description, string EmbeddingModel, int Documents, int Chunks, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+public sealed record KnowledgeBaseDto(Guid Id, string Name, string? Description, string EmbeddingModel, int Documents, int Chunks, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    IReadOnlyDictionary<string, string>? AccessRules = null);
 public sealed record CreateKnowledgeBaseRequest(string Name, string? Description);
+/// <summary>Tag → least project role (viewer, annotator, reviewer, manager) that sees documents with the tag; replaces all rules.</summary>
+public sealed record SetAccessRulesRequest(IReadOnlyDictionary<string, string>? Rules);
 
 /// <summary>Knowledge bases of a project: create, list, read, delete. Viewers read; managers create and delete.</summary>
 public static class KnowledgeBasesApi
@@ -29,27 +34,44 @@ public static class KnowledgeBasesApi
             .RequireAuthorization(CubePolicies.ProjectManager);
         group.MapGet("/{kb}", GetAsync).WithName("GetKnowledgeBase").WithSummary("One knowledge base, by id or name.")
             .RequireAuthorization(CubePolicies.ProjectViewer);
+        group.MapPut("/{kb}/access-rules", SetAccessRulesAsync).WithName("SetKnowledgeAccessRules")
+            .WithSummary("Sets which project role sees documents with which tag; hidden documents are pre-filtered out of search and chat.")
+            .RequireAuthorization(CubePolicies.ProjectManager);
         group.MapDelete("/{kb}", DeleteAsync).WithName("DeleteKnowledgeBase").WithSummary("Deletes a knowledge base, its documents and its index.")
             .RequireAuthorization(CubePolicies.ProjectManager);
         return endpoints;
     }
 
-    /// <summary>The knowledge base named by the route, inside the route's (already authorised) project.</summary>
+    /// <summary>
+    /// The knowledge base named by the route, inside the route's (already authorised) project, with
+    /// <see cref="KnowledgeBase.HiddenTags"/> set for the caller: every API reaches knowledge bases through here.
+    /// </summary>
     public static async Task<KnowledgeBase> ResolveAsync(HttpContext http, KnowledgeDbContext db, string kb, CancellationToken cancellationToken)
     {
-        var project = await http.GetProjectAsync();
-        var query = db.KnowledgeBases.Where(k => k.ProjectId == project.Id);
-        var found = Guid.TryParse(kb, out var id)
+        var caller = await http.RequestServices.GetRequiredService<ProjectAccess>().RequireAsync(http, ProjectRole.Viewer);
+        var query = db.KnowledgeBases.Where(k => k.ProjectId == caller.Project.Id);
+        var found = (Guid.TryParse(kb, out var id)
             ? await query.FirstOrDefaultAsync(k => k.Id == id, cancellationToken)
-            : await query.FirstOrDefaultAsync(k => k.Name == kb, cancellationToken);
-        return found ?? throw new NotFoundException("Knowledge base", kb);
+            : await query.FirstOrDefaultAsync(k => k.Name == kb, cancellationToken)) ?? throw new NotFoundException("Knowledge base", kb);
+        found.HiddenTags = AccessRules.HiddenFrom(found, caller);
+        return found;
+    }
+
+    private static async Task<Ok<KnowledgeBaseDto>> SetAccessRulesAsync(string kb, SetAccessRulesRequest request, HttpContext http, KnowledgeDbContext db,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var found = await ResolveAsync(http, db, kb, cancellationToken);
+        found.AccessRulesJson = AccessRules.Normalise(request.Rules);
+        found.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(await DescribeAsync(db, found, cancellationToken));
     }
 
     private static async Task<KnowledgeBaseDto> DescribeAsync(KnowledgeDbContext db, KnowledgeBase kb, CancellationToken cancellationToken)
     {
         var documents = await db.Documents.CountAsync(d => d.KnowledgeBaseId == kb.Id, cancellationToken);
         var chunks = await db.Chunks.CountAsync(c => c.KnowledgeBaseId == kb.Id, cancellationToken);
-        return new KnowledgeBaseDto(kb.Id, kb.Name, kb.Description, kb.EmbeddingModel, documents, chunks, kb.CreatedAt, kb.UpdatedAt);
+        return new KnowledgeBaseDto(kb.Id, kb.Name, kb.Description, kb.EmbeddingModel, documents, chunks, kb.CreatedAt, kb.UpdatedAt, AccessRules.Describe(kb.AccessRulesJson));
     }
 
     private static async Task<Ok<List<KnowledgeBaseDto>>> ListAsync(HttpContext http, KnowledgeDbContext db, CancellationToken cancellationToken)

@@ -9,6 +9,10 @@ public sealed class KnowledgeBase
     public string? Description { get; set; }
     /// <summary>The embedder whose vectors the index holds; vectors of different models are not comparable.</summary>
     public required string EmbeddingModel { get; set; }
+    /// <summary>Document access rules as JSON <c>{"tag": "role"}</c>: a document with the tag is seen only from that project role up.</summary>
+    public string? AccessRulesJson { get; set; }
+    /// <summary>Not stored: the tags whose documents the current caller may not see, set when an API resolves the knowledge base.</summary>
+    public IReadOnlySet<string> HiddenTags { get; set; } = new HashSet<string>();
     public Guid CreatedBy { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }

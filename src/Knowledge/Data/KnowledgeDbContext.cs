@@ -19,6 +19,8 @@ public abstract class KnowledgeDbContext(DbContextOptions options) : DbContext(o
             e.Property(k => k.Name).HasMaxLength(128);
             e.Property(k => k.Description).HasMaxLength(4000);
             e.Property(k => k.EmbeddingModel).HasMaxLength(256);
+            e.Property(k => k.AccessRulesJson).HasMaxLength(8000);
+            e.Ignore(k => k.HiddenTags);
             e.HasIndex(k => new { k.ProjectId, k.Name }).IsUnique();
         });
         modelBuilder.Entity<KnowledgeDocument>(e =>

@@ -278,6 +278,11 @@ public sealed class ElasticsearchIndex(HttpClient http, string indexPrefix) : IK
             filters.Add(new JsonObject { ["terms"] = new JsonObject { ["document_id"] = new JsonArray(ids.Select(i => (JsonNode)i.ToString("N")).ToArray()) } });
         if (query.Tags is { Count: > 0 } tags)
             filters.Add(new JsonObject { ["terms"] = new JsonObject { ["tags"] = new JsonArray(tags.Select(t => (JsonNode)t).ToArray()) } });
+        if (query.ExcludedTags is { Count: > 0 } excluded)
+            filters.Add(new JsonObject
+            {
+                ["bool"] = new JsonObject { ["must_not"] = new JsonArray(new JsonObject { ["terms"] = new JsonObject { ["tags"] = new JsonArray(excluded.Select(t => (JsonNode)t).ToArray()) } }) },
+            });
         return filters.Count == 0 ? null : filters;
     }
 

@@ -207,8 +207,10 @@ public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
             if (query.Vector is null) throw new ArgumentException("A vector search needs a query vector.", nameof(query));
             var documents = query.DocumentIds is { Count: > 0 } ids ? ids.ToHashSet() : null;
             var tags = query.Tags is { Count: > 0 } t ? t.ToHashSet(StringComparer.Ordinal) : null;
-            Func<VectorIndex.VectorRow, bool>? allow = documents is null && tags is null ? null
-                : row => (documents is null || documents.Contains(row.DocumentId)) && (tags is null || row.Tags.Any(tags.Contains));
+            var excluded = query.ExcludedTags is { Count: > 0 } x ? x.ToHashSet(StringComparer.Ordinal) : null;
+            Func<VectorIndex.VectorRow, bool>? allow = documents is null && tags is null && excluded is null ? null
+                : row => (documents is null || documents.Contains(row.DocumentId)) && (tags is null || row.Tags.Any(tags.Contains))
+                    && (excluded is null || !row.Tags.Any(excluded.Contains));
             _lock.EnterReadLock();
             try
             {
@@ -243,6 +245,12 @@ public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
                 var any = new BooleanQuery();
                 foreach (var tag in tags) any.Add(new TermQuery(new Term("tag", tag)), Occur.SHOULD);
                 clauses.Add(any, Occur.MUST);
+            }
+            if (query.ExcludedTags is { Count: > 0 } excluded)
+            {
+                // A query of only MUST_NOT clauses matches nothing in Lucene: exclusions subtract from everything.
+                if (clauses.Clauses.Count == 0) clauses.Add(new MatchAllDocsQuery(), Occur.MUST);
+                foreach (var tag in excluded) clauses.Add(new TermQuery(new Term("tag", tag)), Occur.MUST_NOT);
             }
             return clauses.Clauses.Count == 0 ? null : new QueryWrapperFilter(clauses);
         }

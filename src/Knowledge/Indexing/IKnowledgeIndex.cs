@@ -14,10 +14,12 @@ public enum SearchMode
 /// <summary>
 /// A retrieval request. Document ids and tags are pre-filters: they restrict the candidates before ranking, so a
 /// filtered search still returns its full top-k. A chunk matches the tag filter when its document has any of the tags.
+/// A chunk whose document has any of <see cref="ExcludedTags"/> is never a candidate (document-level access).
 /// Hybrid results are fused by reciprocal rank unless <see cref="VectorWeight"/> asks for a weighted sum of normalised scores.
 /// </summary>
 public sealed record SearchQuery(string Text, float[]? Vector, SearchMode Mode, int K,
-    IReadOnlyCollection<Guid>? DocumentIds = null, IReadOnlyCollection<string>? Tags = null, double? VectorWeight = null)
+    IReadOnlyCollection<Guid>? DocumentIds = null, IReadOnlyCollection<string>? Tags = null, double? VectorWeight = null,
+    IReadOnlyCollection<string>? ExcludedTags = null)
 {
     /// <summary>How many candidates each ranker contributes to hybrid fusion.</summary>
     public int CandidateCount => Math.Max(K * 4, 50);

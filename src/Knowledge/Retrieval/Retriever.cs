@@ -47,7 +47,8 @@ public sealed class Retriever(IKnowledgeIndex index, KnowledgeAi ai, KnowledgeDb
             throw new ConflictException($"Knowledge base '{knowledgeBase.Name}' was embedded with '{knowledgeBase.EmbeddingModel}', but the configured embedder is '{ai.EmbeddingModel}'; re-ingest it or search with mode bm25.");
         var vector = mode == SearchMode.Bm25 ? null : (await ai.EmbedAsync([text], cancellationToken))[0];
         var candidates = rerank ? Math.Min(MaxK, Math.Max(k, rerankers.Options.Candidates)) : k;
-        var hits = await index.SearchAsync(knowledgeBase.Id, new SearchQuery(text, vector, mode, candidates, documentIds, tags, tuning?.VectorWeight), cancellationToken);
+        var hits = await index.SearchAsync(knowledgeBase.Id, new SearchQuery(text, vector, mode, candidates, documentIds, tags, tuning?.VectorWeight,
+            knowledgeBase.HiddenTags.Count > 0 ? knowledgeBase.HiddenTags.ToList() : null), cancellationToken);
         if (rerank && hits.Count > 0)
         {
             var scores = await reranker!.ScoreAsync(text, hits.Select(h => h.Text).ToList(), cancellationToken);

@@ -384,6 +384,57 @@ public abstract class KnowledgeApiTests(CubeAppFixture app, Fakes.FakeHttpServer
     }
 
     [Fact]
+    public async Task AccessRules_HideTaggedDocumentsFromLowerRoles_BeforeRanking()
+    {
+        var (manager, kb) = await KnowledgeBaseAsync();
+        var project = kb.Split('/')[3];
+        var secret = await ReadAsync<AddDocumentsResult>(await manager.PostAsync($"{kb}/documents", Files("confidential", ("manual.pdf", ManualPdf()))));
+        Assert.Equal("succeeded", (await WaitAsync(manager, secret.Run!.Id)).State);
+        var open = await ReadAsync<AddDocumentsResult>(await manager.PostAsync($"{kb}/documents", Files(null, ("storage.md", Encoding.UTF8.GetBytes(Markdown)))));
+        Assert.Equal("succeeded", (await WaitAsync(manager, open.Run!.Id)).State);
+        var secretId = secret.Queued.Single().Id;
+
+        var (viewer, viewerName) = await app.CreateUserClientAsync("kb-viewer");
+        var (reviewer, reviewerName) = await app.CreateUserClientAsync("kb-reviewer");
+        using (var admin = await app.AdminAsync())
+        {
+            (await admin.PutAsJsonAsync($"/api/projects/{project}/members/{viewerName}", new SetMemberRequest("viewer"))).EnsureSuccessStatusCode();
+            (await admin.PutAsJsonAsync($"/api/projects/{project}/members/{reviewerName}", new SetMemberRequest("reviewer"))).EnsureSuccessStatusCode();
+        }
+        Assert.Contains((await SearchAsync(viewer, kb, "E4012 retention lock", "hybrid", 3)).Hits, h => h.Document == "manual.pdf");
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await reviewer.PutAsJsonAsync($"{kb}/access-rules", new SetAccessRulesRequest(new Dictionary<string, string> { ["confidential"] = "viewer" }))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await manager.PutAsJsonAsync($"{kb}/access-rules", new SetAccessRulesRequest(new Dictionary<string, string> { ["confidential"] = "owner" }))).StatusCode);
+        var set = await ReadAsync<KnowledgeBaseDto>(await manager.PutAsJsonAsync($"{kb}/access-rules", new SetAccessRulesRequest(new Dictionary<string, string> { ["confidential"] = "Reviewer" })));
+        Assert.Equal("reviewer", set.AccessRules!["confidential"]);
+
+        // The viewer's top-k is filled from what they may see: pre-filtered, not emptied after ranking.
+        var visible = Assert.Single(await ReadAsync<List<DocumentDto>>(await viewer.GetAsync($"{kb}/documents")));
+        Assert.Equal("storage.md", visible.Name);
+        var hidden = await SearchAsync(viewer, kb, "E4012 retention lock", "hybrid", 3);
+        Assert.Equal(Math.Min(3, visible.Chunks), hidden.Hits.Count);
+        Assert.All(hidden.Hits, h => Assert.Equal("storage.md", h.Document));
+        foreach (var mode in new[] { "bm25", "vector" })
+            Assert.DoesNotContain((await SearchAsync(viewer, kb, "E4012 retention lock", mode, 10)).Hits, h => h.Document == "manual.pdf");
+        Assert.Equal(HttpStatusCode.NotFound, (await viewer.GetAsync($"{kb}/documents/{secretId}/chunks")).StatusCode);
+        using (var chat = await viewer.PostAsJsonAsync($"{kb}/chat", new ChatRequest("Why does the export fail with E4012?", "hybrid", 6, null, null)))
+        {
+            var done = JsonSerializer.Deserialize<ChatCompleted>((await ReadEventsAsync(chat))[^1].Data, Json)!;
+            Assert.DoesNotContain(done.Citations, c => c.Document == "manual.pdf");
+            Assert.DoesNotContain("retention lock", done.Answer, StringComparison.Ordinal);
+        }
+
+        // From the rule's role up, and for the manager, nothing changes.
+        Assert.Contains((await SearchAsync(reviewer, kb, "E4012 retention lock", "hybrid", 3)).Hits, h => h.Document == "manual.pdf");
+        Assert.Contains((await SearchAsync(manager, kb, "E4012 retention lock", "hybrid", 3)).Hits, h => h.Document == "manual.pdf");
+        Assert.Equal(HttpStatusCode.OK, (await reviewer.GetAsync($"{kb}/documents/{secretId}/chunks")).StatusCode);
+
+        // Clearing the rules shows it again.
+        Assert.Empty((await ReadAsync<KnowledgeBaseDto>(await manager.PutAsJsonAsync($"{kb}/access-rules", new SetAccessRulesRequest(null)))).AccessRules!);
+        Assert.Contains((await SearchAsync(viewer, kb, "E4012 retention lock", "hybrid", 3)).Hits, h => h.Document == "manual.pdf");
+    }
+
+    [Fact]
     public async Task Permissions_ViewersSearchButCannotUpload_OutsidersAreRefused_BadInputIsAProblem()
     {
         var (manager, kb) = await KnowledgeBaseAsync();

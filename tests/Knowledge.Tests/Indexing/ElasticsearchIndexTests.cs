@@ -113,6 +113,24 @@ public sealed class ElasticsearchIndexTests
     }
 
     [Fact]
+    public async Task SearchAsync_ExcludedTags_BecomeAMustNotPreFilterOfBothQueries()
+    {
+        await using var server = await FakeHttpServer.StartAsync((context, _) => FakeHttpServer.Json(context, 200, SearchResponse(Hit(Chunk1, 1.25, "alpha"))));
+        var adapter = Adapter(server);
+
+        await adapter.SearchAsync(Kb, new SearchQuery("retention lock", null, SearchMode.Bm25, 5, ExcludedTags: ["confidential", "hr"]));
+        await adapter.SearchAsync(Kb, new SearchQuery("retention lock", [1f, 0f, 0f], SearchMode.Vector, 5, null, ["public"], ExcludedTags: ["confidential"]));
+
+        var requests = server.Requests.ToList();
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""
+            [{"bool":{"must_not":[{"terms":{"tags":["confidential","hr"]}}]}}]
+            """), JsonNode.Parse(requests[0].Body)!["query"]!["bool"]!["filter"]));
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""
+            [{"terms":{"tags":["public"]}},{"bool":{"must_not":[{"terms":{"tags":["confidential"]}}]}}]
+            """), JsonNode.Parse(requests[1].Body)!["knn"]!["filter"]));
+    }
+
+    [Fact]
     public async Task SearchAsync_Hybrid_UsesTheRrfRetriever()
     {
         await using var server = await FakeHttpServer.StartAsync((context, _) =>

@@ -58,6 +58,29 @@ public sealed class EmbeddedIndexTests : IDisposable
         Assert.All(byTag, h => Assert.Equal(weak, h.DocumentId));
     }
 
+    [Theory]
+    [InlineData(SearchMode.Bm25)]
+    [InlineData(SearchMode.Vector)]
+    [InlineData(SearchMode.Hybrid)]
+    public async Task SearchAsync_ExcludedTags_AreAPreFilter_AloneOrWithOtherFilters(SearchMode mode)
+    {
+        using var index = new EmbeddedIndex(_root);
+        var secret = Guid.NewGuid();
+        var open = Guid.NewGuid();
+        await index.ReplaceDocumentAsync(_kb, secret, Enumerable.Range(0, 30).Select(i => Chunk(secret, i, $"invoice export failed export invoice {i}", "finance", "confidential")).ToList());
+        await index.ReplaceDocumentAsync(_kb, open, Enumerable.Range(0, 5).Select(i => Chunk(open, i, $"the export of logs number {i}", "finance")).ToList());
+
+        var alone = await index.SearchAsync(_kb, Query("invoice export failed", mode, 3) with { ExcludedTags = ["confidential"] });
+        var withTags = await index.SearchAsync(_kb, Query("invoice export failed", mode, 3, tags: ["finance"]) with { ExcludedTags = ["confidential"] });
+        var unrelated = await index.SearchAsync(_kb, Query("invoice export failed", mode, 3) with { ExcludedTags = ["no-such-tag"] });
+
+        Assert.Equal(3, alone.Count);
+        Assert.All(alone, h => Assert.Equal(open, h.DocumentId));
+        Assert.Equal(3, withTags.Count);
+        Assert.All(withTags, h => Assert.Equal(open, h.DocumentId));
+        Assert.Equal(secret, unrelated[0].DocumentId);
+    }
+
     [Fact]
     public async Task ReplaceDocumentAsync_RemovesOldChunks_AndIndexSurvivesReopen()
     {
