@@ -4,7 +4,14 @@ using Cube.Features.Operators;
 namespace Cube.Features.Pipelines;
 
 /// <summary>An operator as the catalogue endpoint shows it: its parameters as JSON Schema, for editors to build forms from.</summary>
-public sealed record OperatorInfo(string Op, string Description, bool Fitted, JsonObject Parameters);
+public sealed record OperatorInfo(string Op, string Description, bool Fitted, JsonObject Parameters)
+{
+    /// <summary>True for joins: the step names a second input as <c>right</c>, which it reads in full.</summary>
+    public bool TakesRight { get; init; }
+
+    /// <summary>False for steps the online endpoint refuses (they need another input or the rows' history).</summary>
+    public bool Online { get; init; } = true;
+}
 
 /// <summary>Every operator a pipeline step can name, with its factory and parameter schema.</summary>
 public static class OperatorCatalog
@@ -41,6 +48,14 @@ public static class OperatorCatalog
         new(Info("tokenize", "Splits text into a token list, optional n-grams.", false, Req("column"),
             ("column", Str("Text column.")), ("output", Str("Output column (default {column}_tokens).")), ("pattern", Str("Separator regular expression.")),
             ("lowercase", Bool(true)), ("ngrams", Int(1, 5, 1))), p => new TokenizeOperator(p)),
+        new(Info("join", "Hash join with the step or input named by 'right' (hashed in full) on key columns; inner or left.", false, Req("on"),
+            ("on", Columns()), ("rightOn", Columns()), ("how", Enum("inner", "inner", "left")), ("suffix", Str("Appended to right column names already on the left (default _right).")),
+            ("onClash", Enum("suffix", "suffix", "error"))) with { TakesRight = true, Online = false }, p => new HashJoinOperator(p)),
+        new(Info("asof_join", "Point-in-time join: per left row, the latest right row with the same key and right time <= left time.", false, Req("on", "time"),
+            ("on", Columns()), ("rightOn", Columns()), ("time", Str("Timestamp column of the left input.")), ("rightTime", Str("Timestamp column of the right input (default: time).")),
+            ("tolerance", Str("Maximum age of the matched right row, e.g. 7d, 12h, 30m.")), ("how", Enum("left", "left", "inner")),
+            ("suffix", Str("Appended to right column names already on the left (default _right).")), ("onClash", Enum("suffix", "suffix", "error"))) with { TakesRight = true, Online = false },
+            p => new AsOfJoinOperator(p)),
         new(Info("sql", "A row-wise SQL SELECT run by DuckDB over each batch as table 'input'.", false, Req("query"), ("query", Str("SELECT … FROM input"))), p => new SqlOperator(p)),
     }.ToDictionary(e => e.Info.Op, StringComparer.Ordinal);
 
@@ -49,6 +64,8 @@ public static class OperatorCatalog
     public static IEnumerable<string> Names => Entries.Keys;
 
     public static bool Exists(string op) => Entries.ContainsKey(op);
+
+    public static bool IsBinary(string op) => Entries.TryGetValue(op, out var entry) && entry.Info.TakesRight;
 
     /// <summary>Creates the operator; parameter problems surface as <see cref="StepException"/>.</summary>
     public static FeatureOperator Create(string op, Params parameters)
