@@ -30,6 +30,10 @@ public static class OperatorCatalog
             ("columns", Columns()), ("strategy", Enum("mean", "mean", "median", "mode", "constant")), ("value", new JsonObject { ["description"] = "Fill value for strategy constant." })), p => new ImputeOperator(p)),
         new(Info("standardize", "(x − mean) / standard deviation, fitted.", true, Req("columns"), ("columns", Columns())), p => new ScaleOperator(p, "standardize")),
         new(Info("minmax", "(x − min) / (max − min), fitted.", true, Req("columns"), ("columns", Columns())), p => new ScaleOperator(p, "minmax")),
+        new(Info("robust_scale", "(x − median) / interquartile range, fitted.", true, Req("columns"), ("columns", Columns())), p => new RobustScaleOperator(p)),
+        new(Info("clip", "Limits numbers to [min, max]; NaN and null stay as they are.", false, Req("columns"),
+            ("columns", Columns()), ("min", Num("Lower bound.")), ("max", Num("Upper bound."))), p => new ClipOperator(p)),
+        new(Info("log1p", "ln(1 + x); x <= -1 gives null.", false, Req("columns"), ("columns", Columns())), p => new Log1pOperator(p)),
         new(Info("onehot", "One 0/1 column per fitted category.", true, Req("column"),
             ("column", Str("Categorical column.")), ("unknown", Enum("ignore", "ignore", "error", "other")), ("maxCategories", Int(1, 10_000, 100)),
             ("minCount", Int(1, null, 1)), ("keepOriginal", Bool(false)),
@@ -95,6 +99,7 @@ public static class OperatorCatalog
 
     private static string[] Req(params string[] names) => names;
     private static JsonObject Str(string description) => new() { ["type"] = "string", ["description"] = description };
+    private static JsonObject Num(string description) => new() { ["type"] = "number", ["description"] = description };
     private static JsonObject Bool(bool fallback) => new() { ["type"] = "boolean", ["default"] = fallback };
     private static JsonObject Map(string description) => new() { ["type"] = "object", ["additionalProperties"] = new JsonObject { ["type"] = "string" }, ["description"] = description };
     private static JsonObject Columns() => new() { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" }, ["minItems"] = 1 };
