@@ -60,6 +60,9 @@ public abstract class FeatureOperator
 
     public virtual void Accumulate(Frame input) { }
 
+    /// <summary>Forgets what earlier batches left behind (history kept across batches); called before every pass over the input.</summary>
+    public virtual void Reset() { }
+
     /// <summary>Ends fitting and returns the learnt state (also kept as <see cref="State"/>).</summary>
     public JsonNode? FinishFit()
     {

@@ -260,6 +260,7 @@ public sealed class FeaturePipeline : IDisposable
             pass++;
             foreach (var group in pending.GroupBy(s => SourceOf(s.Name)))
             {
+                Reset();
                 var rows = 0L;
                 await foreach (var frame in read(group.Key, cancellationToken).WithCancellation(cancellationToken))
                 {
@@ -286,13 +287,22 @@ public sealed class FeaturePipeline : IDisposable
                 }
             }
         }
+        // The transform that follows reads the input from its start again.
+        Reset();
         return SaveState();
+    }
+
+    /// <summary>Starts a new pass over the input: steps that keep history across batches forget it.</summary>
+    public void Reset()
+    {
+        foreach (var step in Order) step.Operator.Reset();
     }
 
     /// <summary>Reads a join's right side in full (through the steps before it) and hashes it.</summary>
     private async Task BuildAsync(CompiledStep join, Func<string, CancellationToken, IAsyncEnumerable<Frame>> read, CancellationToken cancellationToken)
     {
         var source = SourceOf(join.Right!);
+        Reset();
         var frames = new List<Frame>();
         await foreach (var frame in read(source, cancellationToken).WithCancellation(cancellationToken))
         {

@@ -60,6 +60,13 @@ public static class OperatorCatalog
             ("tolerance", Str("Maximum age of the matched right row, e.g. 7d, 12h, 30m.")), ("how", Enum("left", "left", "inner")),
             ("suffix", Str("Appended to right column names already on the left (default _right).")), ("onClash", Enum("suffix", "suffix", "error"))) with { TakesRight = true, Online = false },
             p => new AsOfJoinOperator(p)),
+        new(Info("lag", "The value n rows earlier in the same entity, in time order ({column}_lag{n}); keeps history across batches.", false, Req("columns", "time"),
+            ("columns", Columns()), ("n", Int(1, 1_000, 1)), ("by", Columns()), ("time", Str("Timestamp (or whole-number) column the rows arrive in order of."))) with { Online = false },
+            p => new LagOperator(p)),
+        new(Info("rolling", "Aggregates over a trailing time window per entity ({column}_{aggregate}_{window}); keeps history across batches.", false, Req("columns", "window", "time"),
+            ("columns", Columns()), ("aggregates", new JsonObject { ["type"] = "array", ["items"] = Enum(null, "count", "sum", "mean", "min", "max"), ["default"] = new JsonArray("mean") }),
+            ("window", Str("Window length, e.g. 7d, 12h, 30m.")), ("by", Columns()), ("time", Str("Timestamp column the rows arrive in order of."))) with { Online = false },
+            p => new RollingOperator(p)),
         new(Info("sql", "A row-wise SQL SELECT run by DuckDB over each batch as table 'input'.", false, Req("query"), ("query", Str("SELECT … FROM input"))), p => new SqlOperator(p)),
     }.ToDictionary(e => e.Info.Op, StringComparer.Ordinal);
 
