@@ -12,6 +12,12 @@ internal sealed class Oracle : IDisposable
     public Oracle(Frame table, string name = "t")
     {
         _connection.Open();
+        Load(table, name);
+    }
+
+    /// <summary>Adds another table (the right side of a join).</summary>
+    public void Load(Frame table, string name)
+    {
         var columns = string.Join(", ", table.Schema.Fields.Select(f => $"\"{f.Name}\" {f.Kind switch
         {
             DataKind.Int64 => "BIGINT",

@@ -129,6 +129,9 @@ public static class PipelinesApi
         var state = FittedState.FromJson(stateEntity.StateJson);
         var spec = PipelineSpec.FromJson(JsonNode.Parse(version.SpecJson)!.AsObject());
         using var compiled = FeaturePipeline.Compile(spec, state.InputSchemas(), state);
+        if (compiled.OnlineRefusals() is [var first, ..] refusals)
+            throw new UnprocessableException($"Pipeline '{name}' cannot transform rows online: step '{first.Step}' ({first.Op}) cannot, because {first.Reason}. Run it in batch instead.")
+                .With("steps", refusals.Select(r => r.Step).ToList());
         var frame = RowJson.ToFrame(request.Rows, compiled.Inputs[compiled.OutputSource]);
         try
         {

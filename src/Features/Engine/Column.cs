@@ -106,6 +106,29 @@ public sealed class Column
         return Of(Kind, values, valid);
     }
 
+    /// <summary>The given rows, in the given order; a negative row gives null (the unmatched side of an outer join).</summary>
+    public Column TakeOrNull(int[] rows)
+    {
+        var values = NewValues(Kind, rows.Length);
+        var valid = new bool[rows.Length];
+        switch (Values)
+        {
+            case long[] l: Gather(l, (long[])values); break;
+            case double[] d: Gather(d, (double[])values); break;
+            case bool[] b: Gather(b, (bool[])values); break;
+            case string?[] s: Gather(s, (string?[])values); break;
+            case string[]?[] t: Gather(t, (string[]?[])values); break;
+        }
+        for (var i = 0; i < rows.Length; i++) valid[i] = rows[i] >= 0 && IsValid(rows[i]);
+        return Of(Kind, values, valid);
+
+        void Gather<T>(T[] source, T[] target)
+        {
+            for (var i = 0; i < rows.Length; i++)
+                if (rows[i] >= 0) target[i] = source[rows[i]];
+        }
+    }
+
     /// <summary>Rows [offset, offset+count).</summary>
     public Column Slice(int offset, int count)
     {

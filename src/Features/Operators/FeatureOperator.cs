@@ -32,7 +32,13 @@ public abstract class FeatureOperator
     public virtual bool IsFitted => false;
 
     /// <summary>True once the state is known (always for operators that are not fitted).</summary>
-    public bool IsReady => !IsFitted || HasState;
+    public virtual bool IsReady => !IsFitted || HasState;
+
+    /// <summary>
+    /// Why this step cannot transform rows online (it needs another input or the rows' history), or null when it can:
+    /// the online endpoint answers 422 with the reason instead of a wrong row.
+    /// </summary>
+    public virtual string? OnlineRefusal => null;
 
     protected abstract bool HasState { get; }
 
@@ -53,6 +59,9 @@ public abstract class FeatureOperator
     public abstract Frame Transform(Frame input);
 
     public virtual void Accumulate(Frame input) { }
+
+    /// <summary>Forgets what earlier batches left behind (history kept across batches); called before every pass over the input.</summary>
+    public virtual void Reset() { }
 
     /// <summary>Ends fitting and returns the learnt state (also kept as <see cref="State"/>).</summary>
     public JsonNode? FinishFit()

@@ -237,14 +237,17 @@ public sealed class ScaleOperator(Params p, string kind) : FeatureOperator
 
     protected override void LoadStateCore(JsonNode state) => _state = StateJson.From<Dictionary<string, ScaleState>>(state, Kind);
 
-    public override Frame Transform(Frame input)
+    public override Frame Transform(Frame input) => Apply(input, _columns, _state!);
+
+    /// <summary>(x − Offset) / Scale per column; 0 where Scale is 0, all null where the column had no values to fit.</summary>
+    internal static Frame Apply(Frame input, IReadOnlyList<string> columns, IReadOnlyDictionary<string, ScaleState> states)
     {
         var replaced = new List<(string, Column)>();
-        foreach (var name in _columns)
+        foreach (var name in columns)
         {
             var column = input[name];
             var values = Kernels.ToFloat(column).Float64;
-            var (offset, scale) = _state![name];
+            var (offset, scale) = states[name];
             if (offset is null || scale is null)
             {
                 replaced.Add((name, Column.Nulls(DataKind.Float64, column.Length)));
@@ -266,4 +269,165 @@ public sealed class ScaleOperator(Params p, string kind) : FeatureOperator
         }
         return input.With(replaced);
     }
+}
+
+/// <summary>
+/// Limits numbers to [<c>min</c>, <c>max</c>] (either bound may be left out). Whole-number columns stay Int64 when the
+/// bounds are whole numbers, otherwise the result is Float64. Nulls stay null and NaN stays NaN (a missing value is not
+/// moved onto a bound).
+/// </summary>
+public sealed class ClipOperator : FeatureOperator
+{
+    private readonly IReadOnlyList<string> _columns;
+    private readonly double _min;
+    private readonly double _max;
+    private List<FieldDef> _outputs = [];
+
+    public ClipOperator(Params p)
+    {
+        _columns = p.Strings("columns");
+        if (!p.Has("min") && !p.Has("max")) throw new StepException("min", "Give 'min', 'max' or both.");
+        _min = p.Has("min") ? p.Number("min") : double.NegativeInfinity;
+        _max = p.Has("max") ? p.Number("max") : double.PositiveInfinity;
+        if (double.IsNaN(_min) || double.IsNaN(_max) || _min > _max) throw new StepException("max", $"'max' ({_max}) must not be below 'min' ({_min}).");
+    }
+
+    public override string Kind => "clip";
+    protected override bool HasState => true;
+
+    private bool WholeBounds => (double.IsInfinity(_min) || _min == Math.Floor(_min)) && (double.IsInfinity(_max) || _max == Math.Floor(_max));
+
+    protected override FrameSchema BindCore(FrameSchema input)
+    {
+        _outputs = _columns.Select(c => RequireColumn(input, c, "columns", DataKind.Int64, DataKind.Float64))
+            .Select(f => new FieldDef(f.Name, f.Kind == DataKind.Int64 && WholeBounds ? DataKind.Int64 : DataKind.Float64)).ToList();
+        return Replace(input, _outputs);
+    }
+
+    public override Frame Transform(Frame input)
+    {
+        var replaced = new List<(string, Column)>();
+        foreach (var field in _outputs)
+        {
+            var column = input[field.Name];
+            if (field.Kind == DataKind.Int64)
+            {
+                var lo = double.IsNegativeInfinity(_min) ? long.MinValue : (long)Math.Max(_min, long.MinValue);
+                var hi = double.IsPositiveInfinity(_max) ? long.MaxValue : (long)Math.Min(_max, long.MaxValue);
+                var source = column.Int64;
+                var result = new long[source.Length];
+                for (var i = 0; i < result.Length; i++) result[i] = Math.Clamp(source[i], lo, hi);
+                replaced.Add((field.Name, Column.OfInt64(result, column.Valid)));
+            }
+            else
+            {
+                var source = Kernels.ToFloat(column).Float64;
+                var result = new double[source.Length];
+                // Math.Clamp keeps NaN as NaN: both comparisons are false.
+                for (var i = 0; i < result.Length; i++) result[i] = Math.Clamp(source[i], _min, _max);
+                replaced.Add((field.Name, Column.OfFloat64(result, column.Valid)));
+            }
+        }
+        return input.With(replaced);
+    }
+}
+
+/// <summary>ln(1 + x) as Float64, in place: x ≤ −1 (outside the domain) gives null, as the expression function does; NaN stays NaN.</summary>
+public sealed class Log1pOperator(Params p) : FeatureOperator
+{
+    private readonly IReadOnlyList<string> _columns = p.Strings("columns");
+
+    public override string Kind => "log1p";
+    protected override bool HasState => true;
+
+    protected override FrameSchema BindCore(FrameSchema input) =>
+        Replace(input, _columns.Select(c => new FieldDef(RequireColumn(input, c, "columns", DataKind.Int64, DataKind.Float64).Name, DataKind.Float64)));
+
+    public override Frame Transform(Frame input)
+    {
+        var replaced = new List<(string, Column)>();
+        foreach (var name in _columns)
+        {
+            var column = input[name];
+            var source = Kernels.ToFloat(column).Float64;
+            var result = new double[source.Length];
+            bool[]? valid = column.Valid is null ? null : (bool[])column.Valid.Clone();
+            for (var i = 0; i < result.Length; i++)
+            {
+                var x = source[i];
+                if (x <= -1)
+                {
+                    valid ??= Kernels.Filled(result.Length);
+                    valid[i] = false;
+                    continue;
+                }
+                result[i] = double.LogP1(x);
+            }
+            replaced.Add((name, Column.OfFloat64(result, valid)));
+        }
+        return input.With(replaced);
+    }
+}
+
+/// <summary>
+/// Robust scaling: (x − median) / IQR, with the median and the interquartile range (75th − 25th percentile, interpolated
+/// as quantile_cont) fitted per column over non-missing, non-NaN values and saved as <c>{offset: median, scale: iqr}</c>.
+/// A zero IQR scales to 0; nulls stay null, NaN stays NaN.
+/// </summary>
+public sealed class RobustScaleOperator(Params p) : FeatureOperator
+{
+    private readonly IReadOnlyList<string> _columns = p.Strings("columns");
+    private Dictionary<string, List<double>> _values = [];
+    private Dictionary<string, ScaleOperator.ScaleState>? _state;
+
+    public override string Kind => "robust_scale";
+    public override bool IsFitted => true;
+    protected override bool HasState => _state is not null;
+
+    protected override FrameSchema BindCore(FrameSchema input)
+    {
+        foreach (var c in _columns) RequireColumn(input, c, "columns", DataKind.Int64, DataKind.Float64);
+        _values = _columns.ToDictionary(c => c, _ => new List<double>());
+        return Replace(input, _columns.Select(c => new FieldDef(c, DataKind.Float64)));
+    }
+
+    public override void Accumulate(Frame input)
+    {
+        foreach (var name in _columns)
+        {
+            var column = input[name];
+            var values = Kernels.ToFloat(column).Float64;
+            var list = _values[name];
+            for (var i = 0; i < values.Length; i++)
+                if (column.IsValid(i) && !double.IsNaN(values[i])) list.Add(values[i]);
+        }
+    }
+
+    protected override JsonNode? FinishFitCore()
+    {
+        var state = new Dictionary<string, ScaleOperator.ScaleState>();
+        foreach (var (name, values) in _values)
+        {
+            values.Sort();
+            state[name] = values.Count == 0
+                ? new ScaleOperator.ScaleState(null, null)
+                : new ScaleOperator.ScaleState(Quantile(values, 0.5), Quantile(values, 0.75) - Quantile(values, 0.25));
+        }
+        _values = [];
+        _state = state;
+        return StateJson.To(state);
+    }
+
+    protected override void LoadStateCore(JsonNode state) => _state = StateJson.From<Dictionary<string, ScaleOperator.ScaleState>>(state, Kind);
+
+    /// <summary>Linear interpolation between order statistics of sorted values, as DuckDB's quantile_cont.</summary>
+    internal static double Quantile(List<double> sorted, double q)
+    {
+        var position = q * (sorted.Count - 1);
+        var lower = (int)Math.Floor(position);
+        var upper = Math.Min(lower + 1, sorted.Count - 1);
+        return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower);
+    }
+
+    public override Frame Transform(Frame input) => ScaleOperator.Apply(input, _columns, _state!);
 }

@@ -70,6 +70,12 @@ public sealed class Params(JsonObject values)
         return v.GetValue<bool>();
     }
 
+    public double Number(string name)
+    {
+        if (Values[name] is not JsonValue v || v.GetValueKind() != JsonValueKind.Number) throw new StepException(name, Values[name] is null ? $"'{name}' is required." : $"'{name}' must be a number.");
+        return v.TryGetValue<double>(out var d) ? d : v.TryGetValue<long>(out var l) ? l : double.Parse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public IReadOnlyList<double> Numbers(string name)
     {
         if (Values[name] is not JsonArray array || array.Count == 0) throw new StepException(name, Values[name] is null ? $"'{name}' is required." : $"'{name}' must be a non-empty list of numbers.");

@@ -11,8 +11,12 @@ public sealed class CompiledStep(StepSpec spec, FeatureOperator op, string input
     public StepSpec Spec { get; } = spec;
     public FeatureOperator Operator { get; } = op;
     public string Input { get; } = input;
+    /// <summary>The second input of a join, read in full; null for one-input steps.</summary>
+    public string? Right => Spec.Right;
+    public IEnumerable<string> Parents => Right is null ? [Input] : [Input, Right];
     public string Name => Spec.Name;
     public FrameSchema? InputSchema { get; internal set; }
+    public FrameSchema? RightSchema { get; internal set; }
     public FrameSchema? OutputSchema { get; internal set; }
 }
 
@@ -94,6 +98,19 @@ public sealed class FeaturePipeline : IDisposable
                 errors.Add(new PipelineError(step.Name, "input", match is null ? $"Unknown input '{step.Input}'." : $"Unknown input '{step.Input}' (did you mean '{match}'?)."));
                 continue;
             }
+            if (OperatorCatalog.IsBinary(step.Op) != step.Right is not null)
+            {
+                errors.Add(new PipelineError(step.Name, "right", step.Right is null
+                    ? $"A {step.Op} step needs 'right': the step or input to join with."
+                    : $"Only join steps take 'right'; {step.Op} reads one input."));
+                continue;
+            }
+            if (step.Right is not null && !names.Contains(step.Right) && !spec.Inputs.ContainsKey(step.Right))
+            {
+                var match = Suggest.Closest(step.Right, names.Concat(spec.Inputs.Keys));
+                errors.Add(new PipelineError(step.Name, "right", match is null ? $"Unknown input '{step.Right}'." : $"Unknown input '{step.Right}' (did you mean '{match}'?)."));
+                continue;
+            }
             try
             {
                 compiled[step.Name] = new CompiledStep(step, OperatorCatalog.Create(step.Op, new Params(step.Params)), step.Input);
@@ -110,11 +127,13 @@ public sealed class FeaturePipeline : IDisposable
         var deferred = new List<string>();
         foreach (var step in order)
         {
-            FrameSchema? input = compiled.ContainsKey(step.Input) ? compiled[step.Input].OutputSchema : inputs.GetValueOrDefault(step.Input);
-            if (input is null || broken.Contains(step.Input) || (!compiled.ContainsKey(step.Input) && !spec.Inputs.ContainsKey(step.Input)))
+            FrameSchema? SchemaOf(string name) => compiled.TryGetValue(name, out var upstream) ? upstream.OutputSchema : spec.Inputs.ContainsKey(name) ? inputs.GetValueOrDefault(name) : null;
+            var input = SchemaOf(step.Input);
+            var right = step.Right is null ? null : SchemaOf(step.Right);
+            if (input is null || (step.Right is not null && right is null) || step.Parents.Any(broken.Contains))
             {
                 broken.Add(step.Name);
-                if (deferred.Contains(step.Input)) deferred.Add(step.Name);
+                if (step.Parents.Any(deferred.Contains)) deferred.Add(step.Name);
                 continue;
             }
             try
@@ -122,9 +141,10 @@ public sealed class FeaturePipeline : IDisposable
                 if (state?.Steps.TryGetValue(step.Name, out var saved) == true && saved is not null && step.Operator.IsFitted)
                     step.Operator.LoadState(saved);
                 step.InputSchema = input;
-                step.OutputSchema = step.Operator.Bind(input);
+                step.RightSchema = right;
+                step.OutputSchema = BindStep(step);
             }
-            catch (StepException e) when (AwaitsFit(compiled, step.Input))
+            catch (StepException e) when (AwaitsFit(compiled, step))
             {
                 // Downstream of a vocabulary not yet learnt: checked again against the fitted schema (see Rebind).
                 _ = e;
@@ -150,69 +170,74 @@ public sealed class FeaturePipeline : IDisposable
         return new FeaturePipeline(spec, inputs, order) { Deferred = deferred };
     }
 
-    private static bool AwaitsFit(Dictionary<string, CompiledStep> steps, string input)
+    private static FrameSchema BindStep(CompiledStep step) => step.Operator is BinaryOperator binary
+        ? binary.Bind(step.InputSchema!, step.RightSchema!)
+        : step.Operator.Bind(step.InputSchema!);
+
+    private static bool AwaitsFit(Dictionary<string, CompiledStep> steps, CompiledStep step) =>
+        Ancestors(steps, step).Any(s => s.Operator.SchemaAwaitsFit);
+
+    /// <summary>Every step upstream of <paramref name="step"/>, through left and right inputs.</summary>
+    private static List<CompiledStep> Ancestors(IReadOnlyDictionary<string, CompiledStep> steps, CompiledStep step)
     {
-        for (var current = input; steps.TryGetValue(current, out var step); current = step.Input)
-            if (step.Operator.SchemaAwaitsFit) return true;
-        return false;
+        var found = new List<CompiledStep>();
+        var seen = new HashSet<string>(StringComparer.Ordinal) { step.Name };
+        var pending = new Stack<string>(step.Parents);
+        while (pending.TryPop(out var name))
+        {
+            if (!seen.Add(name) || !steps.TryGetValue(name, out var upstream)) continue;
+            found.Add(upstream);
+            foreach (var parent in upstream.Parents) pending.Push(parent);
+        }
+        return found;
     }
 
     /// <summary>Steps that read columns a fitted vocabulary will add: validated when the pipeline is fitted.</summary>
     public IReadOnlyList<string> Deferred { get; private init; } = [];
 
+    /// <summary>Steps in dependency order (left and right inputs first); steps on or after a cycle are reported and left out.</summary>
     private static List<CompiledStep> TopologicalOrder(Dictionary<string, CompiledStep> steps, List<PipelineError> errors)
     {
         var order = new List<CompiledStep>();
         var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 = visiting, 2 = done
+        var cyclic = new HashSet<string>(StringComparer.Ordinal);
         foreach (var step in steps.Values) Visit(step, []);
         return order;
 
-        void Visit(CompiledStep step, List<string> path)
+        bool Visit(CompiledStep step, List<string> path)
         {
-            if (state.GetValueOrDefault(step.Name) == 2) return;
+            if (state.GetValueOrDefault(step.Name) == 2) return !cyclic.Contains(step.Name);
             if (state.GetValueOrDefault(step.Name) == 1)
             {
-                var cycle = path.SkipWhile(p => p != step.Name).Append(step.Name);
-                errors.Add(new PipelineError(step.Name, "input", $"The steps form a cycle: {string.Join(" → ", cycle)}."));
-                return;
+                var cycle = path.SkipWhile(p => p != step.Name).ToList();
+                cyclic.UnionWith(cycle);
+                errors.Add(new PipelineError(step.Name, "input", $"The steps form a cycle: {string.Join(" → ", cycle.Append(step.Name))}."));
+                return false;
             }
             state[step.Name] = 1;
             path.Add(step.Name);
-            if (steps.TryGetValue(step.Input, out var upstream)) Visit(upstream, path);
+            var ok = true;
+            foreach (var parent in step.Parents)
+                if (steps.TryGetValue(parent, out var upstream)) ok &= Visit(upstream, path);
             path.RemoveAt(path.Count - 1);
-            if (state[step.Name] == 1)
+            state[step.Name] = 2;
+            if (!ok || cyclic.Contains(step.Name))
             {
-                state[step.Name] = 2;
-                if (!IsCyclic(step)) order.Add(step);
+                cyclic.Add(step.Name);
+                return false;
             }
-        }
-
-        bool IsCyclic(CompiledStep step)
-        {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            var current = step.Input;
-            while (steps.TryGetValue(current, out var s))
-            {
-                if (!seen.Add(current) || current == step.Name) return true;
-                current = s.Input;
-            }
-            return false;
+            order.Add(step);
+            return true;
         }
     }
 
-    /// <summary>The steps the output needs, from its source: the chain a batch goes through.</summary>
-    private List<CompiledStep> Chain(string target)
-    {
-        var chain = new List<CompiledStep>();
-        var current = target;
-        while (_steps.TryGetValue(current, out var step))
-        {
-            chain.Add(step);
-            current = step.Input;
-        }
-        chain.Reverse();
-        return chain;
-    }
+    /// <summary>
+    /// Steps the output depends on that cannot transform rows online, with the reason: the online endpoint refuses such
+    /// pipelines with 422 rather than answer without the other input or history they need.
+    /// </summary>
+    public IReadOnlyList<(string Step, string Op, string Reason)> OnlineRefusals() =>
+        Ancestors(_steps, OutputStep).Prepend(OutputStep).Where(s => s.Operator.OnlineRefusal is not null)
+            .Select(s => (s.Name, s.Spec.Op, s.Operator.OnlineRefusal!)).ToList();
 
     /// <summary>
     /// Fits every fitted step from the input stream. <paramref name="read"/> opens a fresh pass over an input's batches;
@@ -224,11 +249,18 @@ public sealed class FeaturePipeline : IDisposable
         var pass = 0;
         while (true)
         {
-            var pending = Order.Where(s => !s.Operator.IsReady && Chain(s.Input).All(u => u.Operator.IsReady)).ToList();
-            if (pending.Count == 0) break;
+            var joins = Order.Where(s => s.Operator is BinaryOperator { IsBuilt: false } && Ancestors(_steps, s).All(u => u.Operator.IsReady)).ToList();
+            foreach (var join in joins) await BuildAsync(join, read, cancellationToken);
+            var pending = Order.Where(s => s.Operator is not BinaryOperator && !s.Operator.IsReady && Ancestors(_steps, s).All(u => u.Operator.IsReady)).ToList();
+            if (pending.Count == 0)
+            {
+                if (joins.Count == 0) break;
+                continue;
+            }
             pass++;
             foreach (var group in pending.GroupBy(s => SourceOf(s.Name)))
             {
+                Reset();
                 var rows = 0L;
                 await foreach (var frame in read(group.Key, cancellationToken).WithCancellation(cancellationToken))
                 {
@@ -255,29 +287,60 @@ public sealed class FeaturePipeline : IDisposable
                 }
             }
         }
+        // The transform that follows reads the input from its start again.
+        Reset();
         return SaveState();
+    }
+
+    /// <summary>Starts a new pass over the input: steps that keep history across batches forget it.</summary>
+    public void Reset()
+    {
+        foreach (var step in Order) step.Operator.Reset();
+    }
+
+    /// <summary>Reads a join's right side in full (through the steps before it) and hashes it.</summary>
+    private async Task BuildAsync(CompiledStep join, Func<string, CancellationToken, IAsyncEnumerable<Frame>> read, CancellationToken cancellationToken)
+    {
+        var source = SourceOf(join.Right!);
+        Reset();
+        var frames = new List<Frame>();
+        await foreach (var frame in read(source, cancellationToken).WithCancellation(cancellationToken))
+        {
+            var outputs = new Dictionary<string, Frame>(StringComparer.Ordinal) { [source] = frame };
+            try
+            {
+                frames.Add(Evaluate(join.Right!, outputs, null));
+            }
+            catch (TransformException e) when (e.Step is null)
+            {
+                throw new TransformException(e.Message, e.Column, e.Row) { Step = join.Name };
+            }
+        }
+        var schema = join.RightSchema!;
+        ((BinaryOperator)join.Operator).Build(frames.Count == 0 ? Frame.Empty(schema) : frames.Count == 1 ? frames[0] : Frame.Concat(schema, frames));
     }
 
     /// <summary>Re-binds the steps downstream of a newly fitted one (a fitted vocabulary can add columns).</summary>
     private void Rebind(CompiledStep fitted)
     {
         var changed = new HashSet<string>(StringComparer.Ordinal) { fitted.Name };
-        fitted.OutputSchema = fitted.Operator.Bind(fitted.InputSchema!);
+        fitted.OutputSchema = BindStep(fitted);
         foreach (var step in Order)
         {
-            if (!changed.Contains(step.Input) || step == fitted) continue;
+            if (!step.Parents.Any(changed.Contains) || step == fitted) continue;
             changed.Add(step.Name);
-            step.InputSchema = _steps[step.Input].OutputSchema;
-            if (step.InputSchema is null)
+            step.InputSchema = _steps.TryGetValue(step.Input, out var left) ? left.OutputSchema : Inputs[step.Input];
+            if (step.Right is not null) step.RightSchema = _steps.TryGetValue(step.Right, out var right) ? right.OutputSchema : Inputs[step.Right];
+            if (step.InputSchema is null || (step.Right is not null && step.RightSchema is null))
             {
                 step.OutputSchema = null;
                 continue;
             }
             try
             {
-                step.OutputSchema = step.Operator.Bind(step.InputSchema);
+                step.OutputSchema = BindStep(step);
             }
-            catch (StepException) when (AwaitsFit(_steps, step.Input))
+            catch (StepException) when (AwaitsFit(_steps, step))
             {
                 step.OutputSchema = null;
             }

@@ -4,7 +4,14 @@ using Cube.Features.Operators;
 namespace Cube.Features.Pipelines;
 
 /// <summary>An operator as the catalogue endpoint shows it: its parameters as JSON Schema, for editors to build forms from.</summary>
-public sealed record OperatorInfo(string Op, string Description, bool Fitted, JsonObject Parameters);
+public sealed record OperatorInfo(string Op, string Description, bool Fitted, JsonObject Parameters)
+{
+    /// <summary>True for joins: the step names a second input as <c>right</c>, which it reads in full.</summary>
+    public bool TakesRight { get; init; }
+
+    /// <summary>False for steps the online endpoint refuses (they need another input or the rows' history).</summary>
+    public bool Online { get; init; } = true;
+}
 
 /// <summary>Every operator a pipeline step can name, with its factory and parameter schema.</summary>
 public static class OperatorCatalog
@@ -23,6 +30,10 @@ public static class OperatorCatalog
             ("columns", Columns()), ("strategy", Enum("mean", "mean", "median", "mode", "constant")), ("value", new JsonObject { ["description"] = "Fill value for strategy constant." })), p => new ImputeOperator(p)),
         new(Info("standardize", "(x − mean) / standard deviation, fitted.", true, Req("columns"), ("columns", Columns())), p => new ScaleOperator(p, "standardize")),
         new(Info("minmax", "(x − min) / (max − min), fitted.", true, Req("columns"), ("columns", Columns())), p => new ScaleOperator(p, "minmax")),
+        new(Info("robust_scale", "(x − median) / interquartile range, fitted.", true, Req("columns"), ("columns", Columns())), p => new RobustScaleOperator(p)),
+        new(Info("clip", "Limits numbers to [min, max]; NaN and null stay as they are.", false, Req("columns"),
+            ("columns", Columns()), ("min", Num("Lower bound.")), ("max", Num("Upper bound."))), p => new ClipOperator(p)),
+        new(Info("log1p", "ln(1 + x); x <= -1 gives null.", false, Req("columns"), ("columns", Columns())), p => new Log1pOperator(p)),
         new(Info("onehot", "One 0/1 column per fitted category.", true, Req("column"),
             ("column", Str("Categorical column.")), ("unknown", Enum("ignore", "ignore", "error", "other")), ("maxCategories", Int(1, 10_000, 100)),
             ("minCount", Int(1, null, 1)), ("keepOriginal", Bool(false)),
@@ -41,6 +52,21 @@ public static class OperatorCatalog
         new(Info("tokenize", "Splits text into a token list, optional n-grams.", false, Req("column"),
             ("column", Str("Text column.")), ("output", Str("Output column (default {column}_tokens).")), ("pattern", Str("Separator regular expression.")),
             ("lowercase", Bool(true)), ("ngrams", Int(1, 5, 1))), p => new TokenizeOperator(p)),
+        new(Info("join", "Hash join with the step or input named by 'right' (hashed in full) on key columns; inner or left.", false, Req("on"),
+            ("on", Columns()), ("rightOn", Columns()), ("how", Enum("inner", "inner", "left")), ("suffix", Str("Appended to right column names already on the left (default _right).")),
+            ("onClash", Enum("suffix", "suffix", "error"))) with { TakesRight = true, Online = false }, p => new HashJoinOperator(p)),
+        new(Info("asof_join", "Point-in-time join: per left row, the latest right row with the same key and right time <= left time.", false, Req("on", "time"),
+            ("on", Columns()), ("rightOn", Columns()), ("time", Str("Timestamp column of the left input.")), ("rightTime", Str("Timestamp column of the right input (default: time).")),
+            ("tolerance", Str("Maximum age of the matched right row, e.g. 7d, 12h, 30m.")), ("how", Enum("left", "left", "inner")),
+            ("suffix", Str("Appended to right column names already on the left (default _right).")), ("onClash", Enum("suffix", "suffix", "error"))) with { TakesRight = true, Online = false },
+            p => new AsOfJoinOperator(p)),
+        new(Info("lag", "The value n rows earlier in the same entity, in time order ({column}_lag{n}); keeps history across batches.", false, Req("columns", "time"),
+            ("columns", Columns()), ("n", Int(1, 1_000, 1)), ("by", Columns()), ("time", Str("Timestamp (or whole-number) column the rows arrive in order of."))) with { Online = false },
+            p => new LagOperator(p)),
+        new(Info("rolling", "Aggregates over a trailing time window per entity ({column}_{aggregate}_{window}); keeps history across batches.", false, Req("columns", "window", "time"),
+            ("columns", Columns()), ("aggregates", new JsonObject { ["type"] = "array", ["items"] = Enum(null, "count", "sum", "mean", "min", "max"), ["default"] = new JsonArray("mean") }),
+            ("window", Str("Window length, e.g. 7d, 12h, 30m.")), ("by", Columns()), ("time", Str("Timestamp column the rows arrive in order of."))) with { Online = false },
+            p => new RollingOperator(p)),
         new(Info("sql", "A row-wise SQL SELECT run by DuckDB over each batch as table 'input'.", false, Req("query"), ("query", Str("SELECT … FROM input"))), p => new SqlOperator(p)),
     }.ToDictionary(e => e.Info.Op, StringComparer.Ordinal);
 
@@ -49,6 +75,8 @@ public static class OperatorCatalog
     public static IEnumerable<string> Names => Entries.Keys;
 
     public static bool Exists(string op) => Entries.ContainsKey(op);
+
+    public static bool IsBinary(string op) => Entries.TryGetValue(op, out var entry) && entry.Info.TakesRight;
 
     /// <summary>Creates the operator; parameter problems surface as <see cref="StepException"/>.</summary>
     public static FeatureOperator Create(string op, Params parameters)
@@ -78,6 +106,7 @@ public static class OperatorCatalog
 
     private static string[] Req(params string[] names) => names;
     private static JsonObject Str(string description) => new() { ["type"] = "string", ["description"] = description };
+    private static JsonObject Num(string description) => new() { ["type"] = "number", ["description"] = description };
     private static JsonObject Bool(bool fallback) => new() { ["type"] = "boolean", ["default"] = fallback };
     private static JsonObject Map(string description) => new() { ["type"] = "object", ["additionalProperties"] = new JsonObject { ["type"] = "string" }, ["description"] = description };
     private static JsonObject Columns() => new() { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" }, ["minItems"] = 1 };

@@ -9,13 +9,19 @@ namespace Cube.Features.Pipelines;
 /// <summary>Where a pipeline input comes from: a dataset's table at a version number or tag (latest when neither).</summary>
 public sealed record InputSpec(string? Dataset, int? Version, string? Tag, string? Table);
 
-/// <summary>One step: a unique name, an operator, the step or input it reads (the previous step by default) and its parameters.</summary>
-public sealed record StepSpec(string Name, string Op, string? Input, JsonObject Params);
+/// <summary>
+/// One step: a unique name, an operator, the step or input it reads (the previous step by default), for joins the step
+/// or input it reads in full as its right side, and its parameters.
+/// </summary>
+public sealed record StepSpec(string Name, string Op, string? Input, JsonObject Params)
+{
+    public string? Right { get; init; }
+}
 
 /// <summary>A feature pipeline as written: named inputs, a DAG of steps, and the step whose output is the result.</summary>
 public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, InputSpec> Inputs, IReadOnlyList<StepSpec> Steps, string Output)
 {
-    private static readonly HashSet<string> Reserved = ["name", "op", "input"];
+    private static readonly HashSet<string> Reserved = ["name", "op", "input", "right"];
 
     /// <summary>Parses YAML or JSON (JSON is YAML, so one parser reads both). Problems are <see cref="PipelineValidationException"/>s.</summary>
     public static PipelineSpec Parse(string text)
@@ -83,7 +89,7 @@ public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, Input
                 var parameters = new JsonObject();
                 foreach (var (key, value) in step)
                     if (!Reserved.Contains(key)) parameters[key] = value?.DeepClone();
-                steps.Add(new StepSpec(stepName, op, input, parameters));
+                steps.Add(new StepSpec(stepName, op, input, parameters) { Right = Text(step, "right") });
                 previous = stepName;
             }
         }
@@ -104,6 +110,7 @@ public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, Input
         foreach (var step in Steps)
         {
             var node = new JsonObject { ["name"] = step.Name, ["op"] = step.Op, ["input"] = step.Input };
+            if (step.Right is not null) node["right"] = step.Right;
             foreach (var (key, value) in step.Params) node[key] = value?.DeepClone();
             steps.Add(node);
         }
