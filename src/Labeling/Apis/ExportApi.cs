@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Cube.Core.Errors;
 using Cube.Core.Identity;
 using Cube.Labeling.Formats;
 using Cube.Labeling.Projects;
@@ -20,7 +19,7 @@ public static class ExportApi
     public static IEndpointRouteBuilder MapExportApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup(LabelingProjectsApi.Base + "/{labeling:guid}").WithTags("Labeling");
-        group.MapGet("/export", ExportAsync).WithName("ExportLabels").WithSummary("Streams the results as JSONL (any kind) or CSV (classification).")
+        group.MapGet("/export", ExportAsync).WithName("ExportLabels").WithSummary("Streams the results: jsonl (any kind), csv (classification), labelstudio (any kind), coco (boxes, polygons), yolo and voc (zip; yolo boxes and polygons, voc boxes), conll (entities).")
             .RequireAuthorization(CubePolicies.ProjectReviewer);
         group.MapPost("/export/dataset", ExportToDatasetAsync).WithName("ExportLabelsToDataset")
             .WithSummary("Writes the results as the next version of a dataset of this project, with lineage to the source version.")
@@ -28,17 +27,33 @@ public static class ExportApi
         return endpoints;
     }
 
-    private static async Task<EmptyHttpResult> ExportAsync(Guid labeling, string? format, HttpContext http, LabelingProjects projects, ResultExport export, CancellationToken cancellationToken)
+    /// <summary>
+    /// Streams the export. jsonl and csv carry every counted annotation (csv one row each); labelstudio every annotation
+    /// (and prediction); coco, yolo, voc and conll the one final result per task (gold answer, accepted annotation, or
+    /// consensus; see <see cref="InterchangeExport"/>). A format that cannot hold the project's kind is a 422 before
+    /// anything is written.
+    /// </summary>
+    private static async Task<EmptyHttpResult> ExportAsync(Guid labeling, string? format, HttpContext http, LabelingProjects projects, ResultExport export,
+        InterchangeExport interchange, CancellationToken cancellationToken)
     {
         var (_, found) = await ApiHelpers.ResolveAsync(http, projects, labeling);
-        var kind = (format ?? "jsonl").ToLowerInvariant();
-        if (kind is not ("jsonl" or "csv")) throw new ValidationException("format", $"Format '{format}' is not one of jsonl, csv.");
-        if (kind == "csv" && !LabelingProjects.Config(found).IsClassification)
-            throw new UnprocessableException("CSV export is for classification projects; use format=jsonl.");
-        http.Response.ContentType = kind == "csv" ? "text/csv; charset=utf-8" : "application/jsonl; charset=utf-8";
-        http.Response.Headers.ContentDisposition = $"attachment; filename=\"labels.{kind}\"";
-        if (kind == "csv") await export.WriteCsvAsync(found, http.Response.Body, cancellationToken);
-        else await export.WriteJsonLinesAsync(found, http.Response.Body, cancellationToken);
+        var kind = InterchangeExport.Parse(format);
+        InterchangeExport.Require(kind, LabelingProjects.Config(found));
+        var (contentType, fileName) = InterchangeExport.Describe(kind);
+        http.Response.ContentType = contentType;
+        http.Response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}\"";
+        switch (kind)
+        {
+            case ExportFormat.Csv:
+                await export.WriteCsvAsync(found, http.Response.Body, cancellationToken);
+                break;
+            case ExportFormat.Jsonl:
+                await export.WriteJsonLinesAsync(found, http.Response.Body, cancellationToken);
+                break;
+            default:
+                await interchange.WriteAsync(found, kind, http.Response.Body, cancellationToken);
+                break;
+        }
         return TypedResults.Empty;
     }
 

@@ -28,6 +28,7 @@ public static class LabelingModule
         services.AddScoped<ReviewService>();
         services.AddScoped<Formats.ResultExport>();
         services.AddScoped<Formats.DatasetExport>();
+        services.AddScoped<Formats.InterchangeExport>();
         services.AddScoped<Quality.ProjectQuality>();
         return builder;
     }

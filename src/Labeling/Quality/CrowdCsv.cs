@@ -77,7 +77,7 @@ public static class CrowdCsv
         }
     }
 
-    private static IEnumerable<(long Line, List<string> Fields)> Records(TextReader reader, string file)
+    internal static IEnumerable<(long Line, List<string> Fields)> Records(TextReader reader, string file)
     {
         var fields = new List<string>();
         var field = new StringBuilder();
