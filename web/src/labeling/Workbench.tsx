@@ -115,6 +115,8 @@ export function Workbench({ slug, project, config, lease, onFinished }: Props) {
           else if ('spans' in r && textRef.current) {
             const offsets = selectionOffsets(textRef.current, data.text ?? '', window.getSelection());
             if (offsets) {
+              // A new span: deselect first, so choosing its label does not relabel the span selected before.
+              dispatch({ type: 'select', index: null });
               dispatch({ type: 'activate', label: command.label });
               dispatch({ type: 'addSpan', span: { label: command.label, start: offsets[0], end: offsets[1], text: (data.text ?? '').slice(offsets[0], offsets[1]) } });
               window.getSelection()?.removeAllRanges();
