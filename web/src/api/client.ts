@@ -2,7 +2,12 @@ import createClient from 'openapi-fetch';
 import type { components, paths } from './schema';
 
 /** The typed API client: paths and bodies come from the server's OpenAPI document (web/openapi.json). */
-export const api = createClient<paths>({ baseUrl: '', credentials: 'same-origin' });
+export const api = createClient<paths>({
+  baseUrl: typeof window === 'undefined' ? '' : window.location.origin,
+  credentials: 'same-origin',
+  // Looked up per call, so tests (and anything wrapping fetch) can replace it after this module loads.
+  fetch: (request: Request) => globalThis.fetch(request),
+});
 
 export type Schemas = components['schemas'];
 

@@ -1,6 +1,7 @@
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { type Box, boxFromDrag, dragBox, type Handle } from './editor';
 
+/** Zoom and pan of the stage; zoom 0 asks the canvas to fit the image to its area. */
 export interface View { zoom: number; panX: number; panY: number }
 
 interface Props {
@@ -32,8 +33,17 @@ type Gesture =
  */
 export function BoxCanvas(props: Props) {
   const svg = useRef<SVGSVGElement>(null);
+  const area = useRef<HTMLDivElement>(null);
   const [gesture, setGesture] = useState<Gesture | null>(null);
-  const { width, height, view } = props;
+  const { width, height, onView } = props;
+  const view = props.view.zoom > 0 ? props.view : { ...props.view, zoom: 1 };
+
+  useEffect(() => {
+    const el = area.current;
+    if (props.view.zoom > 0 || !el || !onView) return;
+    const zoom = Math.min(el.clientWidth / width, el.clientHeight / height);
+    onView({ zoom: zoom > 0 && Number.isFinite(zoom) ? Math.min(zoom, 8) : 1, panX: 0, panY: 0 });
+  }, [props.view.zoom, width, height, onView]);
 
   function toImage(clientX: number, clientY: number): [number, number] {
     const rect = svg.current?.getBoundingClientRect();
@@ -95,7 +105,7 @@ export function BoxCanvas(props: Props) {
   const stroke = Math.max(1, Math.min(width, height) / 300) / view.zoom;
 
   return (
-    <div className="canvas" onWheel={wheel} data-testid="canvas">
+    <div className="canvas" ref={area} onWheel={wheel} data-testid="canvas">
       <div className="stage" style={{ transform: `translate(${view.panX}px, ${view.panY}px) scale(${view.zoom})` }}>
         <svg ref={svg} className="boxes" viewBox={`0 0 ${width} ${height}`} width={width} height={height}
           onPointerDown={e => start(e, null)} onPointerMove={move} onPointerUp={end} onPointerCancel={end}>

@@ -21,7 +21,7 @@ export function Workbench({ slug, project, config, lease, onFinished }: Props) {
   const reduce = useMemo(() => createReducer(config), [config]);
   const [state, dispatch] = useReducer(reduce, undefined, () => initialState(config, parseResult(config.kind, lease.annotation?.result)));
   const [status, setStatus] = useState<SaverStatus>({ state: 'idle', message: null, attempt: 0, nextRetryMs: null });
-  const [view, setView] = useState<View>({ zoom: 1, panX: 0, panY: 0 });
+  const [view, setView] = useState<View>({ zoom: 0, panX: 0, panY: 0 });
   const [size, setSize] = useState<{ width: number; height: number } | null>(data.width && data.height ? { width: data.width, height: data.height } : null);
   const [skipping, setSkipping] = useState(false);
   const [submitting, setSubmitting] = useState(false);
@@ -127,9 +127,9 @@ export function Workbench({ slug, project, config, lease, onFinished }: Props) {
         case 'skip': setSkipping(true); break;
         case 'undo': dispatch({ type: 'undo' }); break;
         case 'redo': dispatch({ type: 'redo' }); break;
-        case 'zoomIn': setView(v => ({ ...v, zoom: Math.min(20, v.zoom * 1.25) })); break;
-        case 'zoomOut': setView(v => ({ ...v, zoom: Math.max(0.1, v.zoom / 1.25) })); break;
-        case 'zoomReset': setView({ zoom: 1, panX: 0, panY: 0 }); break;
+        case 'zoomIn': setView(v => ({ ...v, zoom: Math.min(20, (v.zoom || 1) * 1.25) })); break;
+        case 'zoomOut': setView(v => ({ ...v, zoom: Math.max(0.1, (v.zoom || 1) / 1.25) })); break;
+        case 'zoomReset': setView({ zoom: 0, panX: 0, panY: 0 }); break;
         case 'delete': if (s.selected !== null) dispatch({ type: 'remove', index: s.selected }); break;
         case 'deselect': dispatch({ type: 'select', index: null }); break;
         case 'selectNext': {
@@ -158,7 +158,7 @@ export function Workbench({ slug, project, config, lease, onFinished }: Props) {
       <header className="workbench-bar">
         <h1>{project.name}</h1>
         <SaveBanner status={status} onRetry={() => saver.retryNow()} />
-        <span className="hint">Enter submit · Shift+S skip · Ctrl+Z / Ctrl+Shift+Z undo/redo · + − 0 zoom</span>
+        <span className="hint">Enter submit · Shift+S skip · Ctrl+Z / Ctrl+Shift+Z undo/redo · + − zoom, 0 fit</span>
       </header>
       {lease.reviewComment && <div className="banner info" data-testid="review-comment">Returned by a reviewer: {lease.reviewComment}</div>}
       {leaseLost && <div className="banner error" role="alert">{leaseLost}</div>}

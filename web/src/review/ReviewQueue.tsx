@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api, problemMessage, type Schemas } from '../api/client';
-import { BoxCanvas } from '../labeling/BoxCanvas';
+import { BoxCanvas, type View } from '../labeling/BoxCanvas';
 import { type LabelConfig, parseResult } from '../labeling/editor';
 import { SpanText } from '../labeling/SpanText';
 import { labelColors, toConfig, useLabelingProject } from '../labeling/useProject';
@@ -55,6 +55,7 @@ function ReviewItem({ slug, labelingId, config, annotation, onDecided, onError }
   const [rejecting, setRejecting] = useState(false);
   const [comment, setComment] = useState('');
   const [busy, setBusy] = useState(false);
+  const [view, setView] = useState<View>({ zoom: 0, panX: 0, panY: 0 });
   const colors = useMemo(() => labelColors(config), [config]);
 
   useEffect(() => {
@@ -90,7 +91,7 @@ function ReviewItem({ slug, labelingId, config, annotation, onDecided, onError }
       <div className="subject">
         {!task ? <p className="loading">Loading the item…</p> : data.url && data.width && data.height ? (
           <BoxCanvas imageUrl={data.url} width={data.width} height={data.height} boxes={'boxes' in result ? result.boxes : []} selected={null}
-            activeLabel="" colors={colors} view={{ zoom: 1, panX: 0, panY: 0 }} minBoxSize={1} readOnly />
+            activeLabel="" colors={colors} view={view} onView={setView} minBoxSize={1} readOnly />
         ) : 'spans' in result ? (
           <SpanText text={data.text ?? ''} spans={result.spans} selected={null} colors={colors} />
         ) : <p className="plain-text">{data.text ?? data.url}</p>}
