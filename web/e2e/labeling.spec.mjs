@@ -120,7 +120,8 @@ describe('labeling in the browser', { timeout: 240_000 }, () => {
     for (let i = 0; i < 5; i++) {
       assert.ok(task, `image task ${i + 1} is leased`);
       imageTasks.push(task);
-      await drawBox(page, 0.2, 0.6);
+      if (i === 4) await page.keyboard.press('n'); // keyboard only: a new box in the middle
+      else await drawBox(page, 0.2, 0.6);
       await page.locator('[data-testid=box]').first().waitFor();
       if (i % 2 === 1) {
         await page.keyboard.press('2'); // relabels the selected box

@@ -137,6 +137,10 @@ export function Workbench({ slug, project, config, lease, onFinished }: Props) {
           if (count > 0 && !('labels' in r)) dispatch({ type: 'select', index: s.selected === null ? 0 : (s.selected + 1) % count });
           break;
         }
+        case 'newBox':
+          if ('boxes' in r && size)
+            dispatch({ type: 'addBox', box: { label: s.activeLabel, x: Math.round(size.width / 4), y: Math.round(size.height / 4), width: Math.round(size.width / 2), height: Math.round(size.height / 2) } });
+          break;
         case 'nudge':
           if ('boxes' in r && s.selected !== null && size) {
             const box = r.boxes[s.selected];
@@ -158,7 +162,7 @@ export function Workbench({ slug, project, config, lease, onFinished }: Props) {
       <header className="workbench-bar">
         <h1>{project.name}</h1>
         <SaveBanner status={status} onRetry={() => saver.retryNow()} />
-        <span className="hint">Enter submit · Shift+S skip · Ctrl+Z / Ctrl+Shift+Z undo/redo · + − zoom, 0 fit</span>
+        <span className="hint">Enter submit · Shift+S skip · Ctrl+Z / Ctrl+Shift+Z undo/redo · N new box, arrows move, Alt+arrows resize · + − zoom, 0 fit</span>
       </header>
       {lease.reviewComment && <div className="banner info" data-testid="review-comment">Returned by a reviewer: {lease.reviewComment}</div>}
       {leaseLost && <div className="banner error" role="alert">{leaseLost}</div>}

@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { boxFromDrag, createReducer, dragBox, initialState, type LabelConfig, labelForKey, parseResult } from './editor';
 
 const boxes: LabelConfig = { kind: 'boundingBoxes', labels: [{ name: 'car' }, { name: 'person', hotkey: 'p' }] };

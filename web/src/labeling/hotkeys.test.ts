@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { commandForKey, type KeyLike } from './hotkeys';
 import type { LabelConfig } from './editor';
 
@@ -21,6 +22,8 @@ describe('commandForKey', () => {
     expect(commandForKey(config, key('Delete'))).toEqual({ type: 'delete' });
     expect(commandForKey(config, key('ArrowLeft', { shiftKey: true }))).toEqual({ type: 'nudge', dx: -10, dy: 0, resize: false });
     expect(commandForKey(config, key('ArrowDown', { altKey: true }))).toEqual({ type: 'nudge', dx: 0, dy: 1, resize: true });
+    expect(commandForKey(config, key('n'))).toEqual({ type: 'newBox' });
+    expect(commandForKey({ ...config, labels: [{ name: 'north', hotkey: 'n' }] }, key('n'))).toEqual({ type: 'label', label: 'north' });
   });
 
   it('leaves browser shortcuts alone', () => {

@@ -4,7 +4,7 @@ export type Command =
   | { type: 'label'; label: string }
   | { type: 'submit' } | { type: 'skip' } | { type: 'undo' } | { type: 'redo' }
   | { type: 'zoomIn' } | { type: 'zoomOut' } | { type: 'zoomReset' }
-  | { type: 'delete' } | { type: 'selectNext' } | { type: 'deselect' }
+  | { type: 'delete' } | { type: 'selectNext' } | { type: 'deselect' } | { type: 'newBox' }
   | { type: 'nudge'; dx: number; dy: number; resize: boolean };
 
 export interface KeyLike { key: string; ctrlKey: boolean; metaKey: boolean; shiftKey: boolean; altKey: boolean }
@@ -12,7 +12,8 @@ export interface KeyLike { key: string; ctrlKey: boolean; metaKey: boolean; shif
 /**
  * The workbench's keyboard map: label hotkeys (own key, else 1..9), Enter or Ctrl+Enter submit, Shift+S skip,
  * Ctrl+Z undo, Ctrl+Shift+Z or Ctrl+Y redo, + / - / 0 zoom, Delete removes the selection, Tab cycles it, arrows
- * nudge a selected box (Shift: 10 px, Alt: resize), Escape deselects.
+ * nudge a selected box (Shift: 10 px, Alt: resize), Escape deselects, N adds a box in the middle (keyboard-only boxes)
+ * unless a label owns that key.
  */
 export function commandForKey(config: LabelConfig, e: KeyLike): Command | null {
   const mod = e.ctrlKey || e.metaKey;
@@ -34,5 +35,6 @@ export function commandForKey(config: LabelConfig, e: KeyLike): Command | null {
   if (arrow) return { type: 'nudge', dx: arrow[0], dy: arrow[1], resize: e.altKey };
   if (e.altKey) return null;
   const label = labelForKey(config, key);
-  return label ? { type: 'label', label } : null;
+  if (label) return { type: 'label', label };
+  return key === 'n' || key === 'N' ? { type: 'newBox' } : null;
 }

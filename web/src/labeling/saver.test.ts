@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { type Attempt, backoff, Saver, type SaverStatus } from './saver';
 
 /** A hand-driven clock: scheduled retries run only when the test says so. */
