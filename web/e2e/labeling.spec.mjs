@@ -205,6 +205,15 @@ describe('labeling in the browser', { timeout: 240_000 }, () => {
     await shot(page, 'review-reject');
     await page.keyboard.press('Enter');
     await page.waitForFunction(id => document.querySelector('[data-testid=review-item]')?.getAttribute('data-annotation') !== id, rejected, { timeout });
+
+    // The dashboard charts progress and quality; the dataset browser lists the image dataset's version.
+    await page.goto(`${cube.url}/p/demo/labeling/${boxesProject.id}`);
+    await page.getByRole('img', { name: 'Progress' }).waitFor();
+    await page.getByRole('img', { name: 'Pairwise mean IoU' }).or(page.getByText('Pairwise mean IoU')).first().waitFor();
+    await shot(page, 'dashboard');
+    await page.getByRole('link', { name: 'Datasets' }).click();
+    await page.getByRole('button', { name: /street/ }).click();
+    await page.getByRole('table', { name: 'Versions' }).getByText('five street images').waitFor();
     await context.close();
 
     const before = await admin.get(`/api/projects/demo/labeling/${boxesProject.id}/annotations/${rejected}`);
