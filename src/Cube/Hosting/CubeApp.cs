@@ -36,6 +36,7 @@ public static class CubeApp
         var app = builder.Build();
         app.UseCubeProblemDetails();
         app.UseHttpMetrics();
+        var webRoot = app.UseWebAppFiles();
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -52,6 +53,7 @@ public static class CubeApp
         app.MapTraining();
         app.MapServing();
         app.MapKnowledge();
+        if (webRoot is not null) app.MapWebAppFallback(webRoot);
         return app;
     }
 

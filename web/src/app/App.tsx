@@ -1,0 +1,89 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { api } from '../api/client';
+import { SignIn } from '../auth/SignIn';
+import { Dashboard } from '../manager/Dashboard';
+import { Datasets } from '../datasets/Datasets';
+import { ReviewQueue } from '../review/ReviewQueue';
+import { WorkbenchPage } from '../labeling/WorkbenchPage';
+import { ProjectHome } from './ProjectHome';
+import { Link, match, navigate, usePath } from './router';
+import { type Me, rankIn, roleRank, SessionContext, type Session } from './session';
+
+export function App() {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const path = usePath();
+
+  const refresh = useCallback(async () => {
+    const { data, response } = await api.GET('/api/me');
+    setMe(response.ok && data ? data : null);
+  }, []);
+
+  useEffect(() => { refresh().catch(() => setMe(null)); }, [refresh]);
+
+  const session = useMemo<Session | null>(() => me ? {
+    me, refresh,
+    signOut: async () => { await api.POST('/api/auth/sign-out'); setMe(null); navigate('/', true); },
+  } : null, [me, refresh]);
+
+  if (me === undefined) return <p className="loading">Loading…</p>;
+  if (!session) return <SignIn onSignedIn={refresh} />;
+  return (
+    <SessionContext.Provider value={session}>
+      <Shell path={path} session={session} />
+    </SessionContext.Provider>
+  );
+}
+
+function Shell({ path, session }: { path: string; session: Session }) {
+  const { me } = session;
+  const slugFromPath = path.startsWith('/p/') ? decodeURIComponent(path.split('/')[2] ?? '') || undefined : undefined;
+  const projects = me.projects;
+  const slug = slugFromPath ?? (me.projects.length === 1 ? me.projects[0]?.slug : undefined);
+  const rank = slug ? rankIn(me, slug) : -1;
+
+  useEffect(() => {
+    if (path === '/' && slug) navigate(`/p/${slug}`, true);
+  }, [path, slug]);
+
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <Link to="/" className="brand">Cube</Link>
+        <label className="switcher">Project
+          <select aria-label="Project" value={slug ?? ''} onChange={e => navigate(`/p/${e.target.value}`)}>
+            <option value="" disabled>Choose…</option>
+            {projects.map(p => <option key={p.slug} value={p.slug}>{p.name}</option>)}
+          </select>
+        </label>
+        {slug && (
+          <nav aria-label="Sections">
+            <Link to={`/p/${slug}`}>Labeling</Link>
+            {rank >= (roleRank.viewer as number) && <Link to={`/p/${slug}/datasets`}>Datasets</Link>}
+          </nav>
+        )}
+        <span className="who">{me.user.displayName || me.user.userName}{me.user.isAdmin ? ' (admin)' : ''}</span>
+        <button type="button" onClick={() => void session.signOut()}>Sign out</button>
+      </header>
+      <main className="content"><Page path={path} rank={rank} /></main>
+    </div>
+  );
+}
+
+function Page({ path, rank }: { path: string; rank: number }) {
+  let m = match('/p/:slug/labeling/:id/work', path);
+  if (m) return <WorkbenchPage slug={m.slug as string} labelingId={m.id as string} />;
+  m = match('/p/:slug/labeling/:id/review', path);
+  if (m) return rank >= (roleRank.reviewer as number) ? <ReviewQueue slug={m.slug as string} labelingId={m.id as string} /> : <Forbidden />;
+  m = match('/p/:slug/labeling/:id', path);
+  if (m) return rank >= (roleRank.reviewer as number) ? <Dashboard slug={m.slug as string} labelingId={m.id as string} /> : <Forbidden />;
+  m = match('/p/:slug/datasets', path);
+  if (m) return <Datasets slug={m.slug as string} />;
+  m = match('/p/:slug', path);
+  if (m) return <ProjectHome slug={m.slug as string} rank={rank} />;
+  if (path === '/') return <p>Choose a project above. Ask a manager to add you to one if the list is empty.</p>;
+  return <p>Nothing here. <Link to="/">Home</Link></p>;
+}
+
+function Forbidden() {
+  return <p role="alert">Your role in this project does not allow this page.</p>;
+}

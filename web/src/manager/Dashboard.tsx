@@ -1,0 +1,52 @@
+import { useEffect, useState } from 'react';
+import { api, problemMessage, type Schemas } from '../api/client';
+import { Link } from '../app/router';
+import { useLabelingProject } from '../labeling/useProject';
+import { BarChart } from './BarChart';
+
+type Quality = Schemas['QualityReportDto'];
+
+/** A labeling project at a glance: progress, agreement and gold accuracy from /quality. */
+export function Dashboard({ slug, labelingId }: { slug: string; labelingId: string }) {
+  const { project, error } = useLabelingProject(slug, labelingId);
+  const [quality, setQuality] = useState<Quality | null>(null);
+  const [qualityError, setQualityError] = useState<string | null>(null);
+
+  useEffect(() => {
+    api.GET('/api/projects/{project}/labeling/{labeling}/quality', { params: { path: { project: slug, labeling: labelingId } } })
+      .then(({ data, error: e }) => data ? setQuality(data) : setQualityError(problemMessage(e)))
+      .catch(e => setQualityError(problemMessage(e)));
+  }, [slug, labelingId]);
+
+  if (error) return <p role="alert">{error}</p>;
+  if (!project) return <p className="loading">Loading…</p>;
+  const p = project.progress;
+  const agreement = quality?.agreement;
+  return (
+    <section className="dashboard">
+      <h1>{project.name}</h1>
+      <p><Link to={`/p/${slug}/labeling/${labelingId}/work`}>Label</Link> · <Link to={`/p/${slug}/labeling/${labelingId}/review`}>Review queue</Link></p>
+      {p && (
+        <BarChart title="Progress" max={Math.max(1, p.tasks)} format={v => String(v)} bars={[
+          { label: 'Tasks', value: p.tasks }, { label: 'Completed', value: p.completedTasks }, { label: 'Annotations', value: p.annotations },
+          { label: 'Skipped', value: p.skipped }, { label: 'Pending review', value: p.pendingReviews }, { label: 'Gold tasks', value: p.goldTasks },
+        ]} />
+      )}
+      {qualityError && <p role="alert">{qualityError}</p>}
+      {quality && (
+        <>
+          {agreement && (
+            <BarChart title="Agreement" max={1} bars={[
+              { label: 'Fleiss κ', value: agreement.fleissKappa }, { label: 'Krippendorff α', value: agreement.krippendorffAlpha },
+              ...Object.entries(agreement.fleissKappaPerLabel ?? {}).map(([label, value]) => ({ label: `κ ${label}`, value })),
+            ]} />
+          )}
+          <BarChart title={quality.kind.toLowerCase().includes('box') ? 'Pairwise mean IoU' : 'Pairwise agreement'} max={1}
+            bars={quality.pairScores.map(s => ({ label: `${s.a.slice(0, 6)} · ${s.b.slice(0, 6)}`, value: s.score, note: `(${s.items})` }))} />
+          <BarChart title="Gold accuracy per annotator" max={1}
+            bars={quality.gold.map(g => ({ label: g.annotator.slice(0, 8), value: g.accuracy, note: `${g.verdict} (${g.goldTasks} gold)` }))} />
+        </>
+      )}
+    </section>
+  );
+}
