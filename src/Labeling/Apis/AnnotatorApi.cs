@@ -44,7 +44,7 @@ public static class AnnotatorApi
     }
 
     private static async Task<Results<Ok<LeaseDto>, NoContent>> NextAsync(Guid labeling, HttpContext http, ClaimsPrincipal user, LabelingProjects projects,
-        Distributor distributor, LabelingDbContext db, CancellationToken cancellationToken)
+        Distributor distributor, LabelingDbContext db, Predictions.PredictionStore predictions, CancellationToken cancellationToken)
     {
         var (_, found) = await ApiHelpers.ResolveAsync(http, projects, labeling);
         var me = user.RequireUserId();
@@ -55,7 +55,8 @@ public static class AnnotatorApi
         if (annotation?.Status == AnnotationStatus.Rejected)
             comment = await db.Reviews.AsNoTracking().Where(r => r.AnnotationId == annotation.Id).OrderByDescending(r => r.CreatedAt).Select(r => r.Comment).FirstOrDefaultAsync(cancellationToken);
         if (annotation is not null) ETags.Set(http, annotation.Version);
-        return TypedResults.Ok(new LeaseDto(lease.Assignment.Id, lease.Assignment.ExpiresAt, new AnnotatorTaskDto(lease.Task.Id, TaskDto.Parse(lease.Task.DataJson)),
+        return TypedResults.Ok(new LeaseDto(lease.Assignment.Id, lease.Assignment.ExpiresAt, new AnnotatorTaskDto(lease.Task.Id, TaskDto.Parse(lease.Task.DataJson),
+            [.. (await predictions.ForTaskAsync(lease.Task.Id, cancellationToken)).Select(PredictionDto.From)]),
             annotation is null ? null : AnnotationDto.From(annotation), comment));
     }
 
@@ -68,7 +69,7 @@ public static class AnnotatorApi
     }
 
     private static async Task<Results<Ok<TaskDto>, Ok<AnnotatorTaskDto>>> GetTaskAsync(Guid labeling, Guid task, HttpContext http, ClaimsPrincipal user,
-        LabelingProjects projects, ProjectAccess access, AnnotationService annotations, LabelingDbContext db, CancellationToken cancellationToken)
+        LabelingProjects projects, ProjectAccess access, AnnotationService annotations, LabelingDbContext db, Predictions.PredictionStore predictions, CancellationToken cancellationToken)
     {
         var (_, found) = await ApiHelpers.ResolveAsync(http, projects, labeling);
         if (await ApiHelpers.RoleAsync(http, access) >= ProjectRole.Reviewer)
@@ -78,7 +79,7 @@ public static class AnnotatorApi
             return TypedResults.Ok(TaskDto.From(row));
         }
         var (_, own) = await annotations.OwnAsync(found, task, user.RequireUserId(), cancellationToken);
-        return TypedResults.Ok(new AnnotatorTaskDto(own.Id, TaskDto.Parse(own.DataJson)));
+        return TypedResults.Ok(new AnnotatorTaskDto(own.Id, TaskDto.Parse(own.DataJson), [.. (await predictions.ForTaskAsync(own.Id, cancellationToken)).Select(PredictionDto.From)]));
     }
 
     private static async Task<Ok<AnnotationDto>> GetAnnotationAsync(Guid labeling, Guid task, HttpContext http, ClaimsPrincipal user, LabelingProjects projects,

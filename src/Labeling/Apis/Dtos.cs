@@ -42,8 +42,8 @@ public sealed record TaskDto(Guid Id, long Ordinal, JsonElement Data, int Priori
 
 public sealed record UpdateTaskRequest(int? Priority, bool? Gold, JsonElement? GoldAnswer);
 
-/// <summary>A task as its annotator sees it: only its data, so gold tasks look like any other.</summary>
-public sealed record AnnotatorTaskDto(Guid Id, JsonElement Data);
+/// <summary>A task as its annotator sees it: only its data (so gold tasks look like any other) and the model predictions to start from.</summary>
+public sealed record AnnotatorTaskDto(Guid Id, JsonElement Data, IReadOnlyList<PredictionDto>? Predictions = null);
 
 public sealed record LeaseDto(Guid LeaseId, DateTimeOffset ExpiresAt, AnnotatorTaskDto Task, AnnotationDto? Annotation, string? ReviewComment);
 

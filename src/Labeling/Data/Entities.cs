@@ -166,3 +166,20 @@ public sealed class HistoryEntry
     public string? DetailJson { get; set; }
     public DateTimeOffset At { get; set; }
 }
+
+/// <summary>
+/// A model's pre-annotation of a task: shown to the annotator as a suggestion, never counted as an annotation. The
+/// result is validated against the project's configuration like an annotation's.
+/// </summary>
+public sealed class Prediction
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid LabelingProjectId { get; set; }
+    public Guid TaskId { get; set; }
+    public required string Model { get; set; }
+    public string? ModelVersion { get; set; }
+    public required string ResultJson { get; set; }
+    /// <summary>The model's confidence, 0..1; the lowest first is the uncertainty ordering's order.</summary>
+    public double? Score { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}

@@ -11,6 +11,7 @@ public abstract class LabelingDbContext(DbContextOptions options) : DbContext(op
     public DbSet<Annotation> Annotations => Set<Annotation>();
     public DbSet<Review> Reviews => Set<Review>();
     public DbSet<HistoryEntry> History => Set<HistoryEntry>();
+    public DbSet<Prediction> Predictions => Set<Prediction>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -81,6 +82,15 @@ public abstract class LabelingDbContext(DbContextOptions options) : DbContext(op
             e.ToTable("labeling_history");
             e.Property(h => h.Action).HasMaxLength(32);
             e.HasIndex(h => new { h.LabelingProjectId, h.TaskId });
+        });
+        modelBuilder.Entity<Prediction>(e =>
+        {
+            e.ToTable("labeling_predictions", t => t.HasCheckConstraint("ck_labeling_predictions_score", "\"Score\" IS NULL OR (\"Score\" >= 0 AND \"Score\" <= 1)"));
+            e.Property(p => p.Model).HasMaxLength(200);
+            e.Property(p => p.ModelVersion).HasMaxLength(200);
+            e.HasOne<LabelingTask>().WithMany().HasForeignKey(p => p.TaskId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(p => p.TaskId);
+            e.HasIndex(p => new { p.LabelingProjectId, p.Score });
         });
     }
 }

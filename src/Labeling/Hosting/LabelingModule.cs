@@ -29,12 +29,14 @@ public static class LabelingModule
         services.AddScoped<Formats.ResultExport>();
         services.AddScoped<Formats.DatasetExport>();
         services.AddScoped<Formats.InterchangeExport>();
+        services.AddScoped<Predictions.PredictionStore>();
+        services.AddOptions<LabelingOptions>().BindConfiguration(LabelingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Quality.ProjectQuality>();
         return builder;
     }
 
     public static IEndpointRouteBuilder MapLabeling(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapLabelingProjectsApi().MapAnnotatorApi().MapReviewApi().MapExportApi().MapQualityApi();
+        endpoints.MapLabelingProjectsApi().MapAnnotatorApi().MapReviewApi().MapExportApi().MapQualityApi().MapPredictionsApi();
 }
 
 /// <summary>

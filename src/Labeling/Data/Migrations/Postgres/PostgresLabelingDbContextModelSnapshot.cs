@@ -305,6 +305,49 @@ namespace Cube.Labeling.Data.Migrations.Postgres
                         });
                 });
 
+            modelBuilder.Entity("Cube.Labeling.Data.Prediction", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("LabelingProjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("ModelVersion")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("ResultJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<double?>("Score")
+                        .HasColumnType("double precision");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TaskId");
+
+                    b.HasIndex("LabelingProjectId", "Score");
+
+                    b.ToTable("labeling_predictions", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_labeling_predictions_score", "\"Score\" IS NULL OR (\"Score\" >= 0 AND \"Score\" <= 1)");
+                        });
+                });
+
             modelBuilder.Entity("Cube.Labeling.Data.Review", b =>
                 {
                     b.Property<Guid>("Id")
@@ -370,6 +413,15 @@ namespace Cube.Labeling.Data.Migrations.Postgres
                     b.HasOne("Cube.Labeling.Data.LabelingProject", null)
                         .WithMany()
                         .HasForeignKey("LabelingProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Cube.Labeling.Data.Prediction", b =>
+                {
+                    b.HasOne("Cube.Labeling.Data.LabelingTask", null)
+                        .WithMany()
+                        .HasForeignKey("TaskId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -298,6 +298,49 @@ namespace Cube.Labeling.Data.Migrations.Sqlite
                         });
                 });
 
+            modelBuilder.Entity("Cube.Labeling.Data.Prediction", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("LabelingProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ModelVersion")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ResultJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("Score")
+                        .HasColumnType("REAL");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TaskId");
+
+                    b.HasIndex("LabelingProjectId", "Score");
+
+                    b.ToTable("labeling_predictions", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_labeling_predictions_score", "\"Score\" IS NULL OR (\"Score\" >= 0 AND \"Score\" <= 1)");
+                        });
+                });
+
             modelBuilder.Entity("Cube.Labeling.Data.Review", b =>
                 {
                     b.Property<Guid>("Id")
@@ -363,6 +406,15 @@ namespace Cube.Labeling.Data.Migrations.Sqlite
                     b.HasOne("Cube.Labeling.Data.LabelingProject", null)
                         .WithMany()
                         .HasForeignKey("LabelingProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Cube.Labeling.Data.Prediction", b =>
+                {
+                    b.HasOne("Cube.Labeling.Data.LabelingTask", null)
+                        .WithMany()
+                        .HasForeignKey("TaskId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
