@@ -63,6 +63,9 @@ public abstract class FeatureOperator
     /// <summary>Forgets what earlier batches left behind (history kept across batches); called before every pass over the input.</summary>
     public virtual void Reset() { }
 
+    /// <summary>True for reducing steps (group-by): their whole output is computed at fit time and read as a source by the steps after them.</summary>
+    public virtual bool Reduces => false;
+
     /// <summary>Ends fitting and returns the learnt state (also kept as <see cref="State"/>).</summary>
     public JsonNode? FinishFit()
     {

@@ -52,15 +52,45 @@ public sealed class FeaturePipeline : IDisposable
     public FrameSchema OutputSchema => OutputStep.OutputSchema!;
     public bool IsFitted => Order.All(s => s.Operator.IsReady);
 
-    /// <summary>The input the output step's chain starts from: what a batch or an online row is read as.</summary>
+    /// <summary>
+    /// The input (or reducing step, whose result the steps after it read) that a step's chain starts from: what a batch
+    /// or an online row is read as.
+    /// </summary>
     public string SourceOf(string step)
     {
         var current = step;
-        while (_steps.TryGetValue(current, out var s)) current = s.Input;
+        while (_steps.TryGetValue(current, out var s))
+        {
+            if (current != step && s.Operator.Reduces) return current;
+            current = s.Input;
+        }
         return current;
     }
 
-    public string OutputSource => SourceOf(Spec.Output);
+    /// <summary>Where the output's batches come from; a reducing output step is its own source (its result, written once).</summary>
+    public string OutputSource => OutputStep.Operator.Reduces ? Spec.Output : SourceOf(Spec.Output);
+
+    /// <summary>The results of reducing steps, computed when the pipeline is fitted.</summary>
+    public IReadOnlyDictionary<string, Frame> Reduced =>
+        Order.Where(s => s.Operator is GroupByOperator { Result: not null }).ToDictionary(s => s.Name, s => ((GroupByOperator)s.Operator).Result!, StringComparer.Ordinal);
+
+    /// <summary>A pass over a source: an input's batches, or a reducing step's result in slices.</summary>
+    private async IAsyncEnumerable<Frame> ReadSource(string source, Func<string, CancellationToken, IAsyncEnumerable<Frame>> read,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (_steps.TryGetValue(source, out var step) && step.Operator is GroupByOperator { Result: { } result })
+        {
+            foreach (var slice in Slices(result)) yield return slice;
+            yield break;
+        }
+        await foreach (var frame in read(source, cancellationToken).WithCancellation(cancellationToken)) yield return frame;
+    }
+
+    /// <summary>A frame in batches of at most 65,536 rows.</summary>
+    public static IEnumerable<Frame> Slices(Frame frame, int size = 65_536)
+    {
+        for (var offset = 0; offset < frame.RowCount; offset += size) yield return frame.Slice(offset, Math.Min(size, frame.RowCount - offset));
+    }
 
     /// <summary>
     /// Validates the spec against the input schemas and binds every step. All problems found are reported together as a
@@ -251,7 +281,10 @@ public sealed class FeaturePipeline : IDisposable
         {
             var joins = Order.Where(s => s.Operator is BinaryOperator { IsBuilt: false } && Ancestors(_steps, s).All(u => u.Operator.IsReady)).ToList();
             foreach (var join in joins) await BuildAsync(join, read, cancellationToken);
-            var pending = Order.Where(s => s.Operator is not BinaryOperator && !s.Operator.IsReady && Ancestors(_steps, s).All(u => u.Operator.IsReady)).ToList();
+            var reducers = Order.Where(s => s.Operator is GroupByOperator { IsReady: false } && Ancestors(_steps, s).All(u => u.Operator.IsReady)).ToList();
+            foreach (var reducer in reducers) await ReduceAsync(reducer, read, cancellationToken);
+            joins.AddRange(reducers);
+            var pending = Order.Where(s => s.Operator is not (BinaryOperator or GroupByOperator) && !s.Operator.IsReady && Ancestors(_steps, s).All(u => u.Operator.IsReady)).ToList();
             if (pending.Count == 0)
             {
                 if (joins.Count == 0) break;
@@ -262,7 +295,7 @@ public sealed class FeaturePipeline : IDisposable
             {
                 Reset();
                 var rows = 0L;
-                await foreach (var frame in read(group.Key, cancellationToken).WithCancellation(cancellationToken))
+                await foreach (var frame in ReadSource(group.Key, read, cancellationToken))
                 {
                     var outputs = new Dictionary<string, Frame>(StringComparer.Ordinal) { [group.Key] = frame };
                     foreach (var step in group)
@@ -301,10 +334,15 @@ public sealed class FeaturePipeline : IDisposable
     /// <summary>Reads a join's right side in full (through the steps before it) and hashes it.</summary>
     private async Task BuildAsync(CompiledStep join, Func<string, CancellationToken, IAsyncEnumerable<Frame>> read, CancellationToken cancellationToken)
     {
+        if (_steps.TryGetValue(join.Right!, out var right) && right.Operator is GroupByOperator { Result: { } reduced })
+        {
+            ((BinaryOperator)join.Operator).Build(reduced);
+            return;
+        }
         var source = SourceOf(join.Right!);
         Reset();
         var frames = new List<Frame>();
-        await foreach (var frame in read(source, cancellationToken).WithCancellation(cancellationToken))
+        await foreach (var frame in ReadSource(source, read, cancellationToken))
         {
             var outputs = new Dictionary<string, Frame>(StringComparer.Ordinal) { [source] = frame };
             try
@@ -318,6 +356,28 @@ public sealed class FeaturePipeline : IDisposable
         }
         var schema = join.RightSchema!;
         ((BinaryOperator)join.Operator).Build(frames.Count == 0 ? Frame.Empty(schema) : frames.Count == 1 ? frames[0] : Frame.Concat(schema, frames));
+    }
+
+    /// <summary>Streams a reducing step's whole input through the steps before it into its aggregates.</summary>
+    private async Task ReduceAsync(CompiledStep step, Func<string, CancellationToken, IAsyncEnumerable<Frame>> read, CancellationToken cancellationToken)
+    {
+        var reducer = (GroupByOperator)step.Operator;
+        var source = SourceOf(step.Name);
+        Reset();
+        reducer.Begin();
+        await foreach (var frame in ReadSource(source, read, cancellationToken))
+        {
+            var outputs = new Dictionary<string, Frame>(StringComparer.Ordinal) { [source] = frame };
+            try
+            {
+                reducer.Absorb(Evaluate(step.Input, outputs, null));
+            }
+            catch (TransformException e) when (e.Step is null)
+            {
+                throw new TransformException(e.Message, e.Column, e.Row) { Step = step.Name };
+            }
+        }
+        reducer.Finish();
     }
 
     /// <summary>Re-binds the steps downstream of a newly fitted one (a fitted vocabulary can add columns).</summary>
@@ -376,6 +436,12 @@ public sealed class FeaturePipeline : IDisposable
     {
         if (outputs.TryGetValue(name, out var done)) return done;
         var step = _steps[name];
+        if (step.Operator is GroupByOperator { Result: { } reduced })
+        {
+            // A reducing step's output is its result, computed once over its whole input.
+            if (stats is not null) (stats.TryGetValue(name, out var s) ? s : stats[name] = new StepStats()).Rows += reduced.RowCount;
+            return outputs[name] = reduced;
+        }
         var input = Evaluate(step.Input, outputs, stats);
         var clock = stats is null ? 0 : Stopwatch.GetTimestamp();
         Frame output;

@@ -67,6 +67,9 @@ public static class OperatorCatalog
             ("columns", Columns()), ("aggregates", new JsonObject { ["type"] = "array", ["items"] = Enum(null, "count", "sum", "mean", "min", "max"), ["default"] = new JsonArray("mean") }),
             ("window", Str("Window length, e.g. 7d, 12h, 30m.")), ("by", Columns()), ("time", Str("Timestamp column the rows arrive in order of."))) with { Online = false },
             p => new RollingOperator(p)),
+        new(Info("groupby", "One row per distinct value of 'by' with aggregates {name: \"fn(column)\"}: count, sum, mean, min, max, distinct_count, last.", false, Req("by", "aggregates"),
+            ("by", Columns()), ("aggregates", Map("Aggregate per output column, e.g. {orders: \"count()\", spent: \"sum(amount)\"}."))) with { Online = false },
+            p => new GroupByOperator(p)),
         new(Info("sql", "A row-wise SQL SELECT run by DuckDB over each batch as table 'input'.", false, Req("query"), ("query", Str("SELECT … FROM input"))), p => new SqlOperator(p)),
     }.ToDictionary(e => e.Info.Op, StringComparer.Ordinal);
 

@@ -81,6 +81,8 @@ public sealed class PipelineService(FeaturesDbContext db, DatasetResolver resolv
             var outputs = new Dictionary<string, Frame>(StringComparer.Ordinal);
             foreach (var (name, sample) in samples)
                 foreach (var (step, frame) in pipeline.TransformAll(name, sample, stats)) outputs[step] = frame;
+            foreach (var (name, reduced) in pipeline.Reduced)
+                foreach (var (step, frame) in pipeline.TransformAll(name, reduced, stats)) outputs[step] = frame;
             var steps = pipeline.Order.Select(s => new StepReport(s.Name, s.Spec.Op, s.Input, s.OutputSchema?.Fields,
                 stats.GetValueOrDefault(s.Name)?.Rows ?? 0, stats.GetValueOrDefault(s.Name)?.Elapsed.TotalMilliseconds ?? 0,
                 outputs.TryGetValue(s.Name, out var f) ? RowJson.ToRows(f, show) : [])).ToList();

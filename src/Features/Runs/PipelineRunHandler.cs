@@ -49,8 +49,8 @@ public sealed class PipelineRunHandler : IRunHandler
         var (pipeline, inputs) = await pipelines.CompileAsync(parameters.ProjectId, spec, cancellationToken);
         using (pipeline)
         {
-            var source = inputs[pipeline.OutputSource];
-            var total = Math.Max(1, await CountAsync(services, source, cancellationToken));
+            inputs.TryGetValue(pipeline.OutputSource, out var source);
+            var total = Math.Max(1, source is null ? 1 : await CountAsync(services, source, cancellationToken));
             FittedState state;
             try
             {
@@ -72,7 +72,10 @@ public sealed class PipelineRunHandler : IRunHandler
                 using (var writer = new ArrowFileWriter(stream, schema))
                 {
                     await writer.WriteStartAsync(cancellationToken);
-                    await foreach (var frame in pipelines.ReadAsync(source, null, cancellationToken))
+                    // A reducing output step (group-by) is its own source: its result, computed in the fit.
+                    var batches = source is null ? Slices(pipeline.Reduced[pipeline.OutputSource]) : pipelines.ReadAsync(source, null, cancellationToken);
+                    if (source is null) total = Math.Max(1, pipeline.Reduced[pipeline.OutputSource].RowCount);
+                    await foreach (var frame in batches)
                     {
                         Frame result;
                         try
@@ -118,6 +121,12 @@ public sealed class PipelineRunHandler : IRunHandler
                 if (File.Exists(file)) File.Delete(file);
             }
         }
+    }
+
+    private static async IAsyncEnumerable<Frame> Slices(Frame frame)
+    {
+        await Task.CompletedTask;
+        foreach (var slice in FeaturePipeline.Slices(frame)) yield return slice;
     }
 
     private static async Task<long> CountAsync(IServiceProvider services, ResolvedInput input, CancellationToken cancellationToken)

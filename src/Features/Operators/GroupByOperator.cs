@@ -1,0 +1,239 @@
+using System.Text.RegularExpressions;
+using Cube.Features.Engine;
+
+namespace Cube.Features.Operators;
+
+/// <summary>
+/// A reducing step: one row per distinct value of the <c>by</c> columns (null is a group of its own, as in SQL), in order
+/// of first appearance, with aggregates written <c>{output: "fn(column)"}</c>: count() (rows), count(c) (non-null values),
+/// sum, mean, min, max (numbers and timestamps; nulls skipped, null when none; NaN propagates through sum and mean and is
+/// the largest value for min and max, as in DuckDB), distinct_count (non-null distinct values), last (the last non-null
+/// value in input order). It reads its whole input, batch by batch, when the pipeline is fitted; the steps after it read
+/// its result as their source.
+/// </summary>
+public sealed partial class GroupByOperator : FeatureOperator
+{
+    private static readonly string[] Known = ["count", "sum", "mean", "min", "max", "distinct_count", "last"];
+    private readonly IReadOnlyList<string> _by;
+    private readonly List<(string Name, string Function, string? Column)> _aggregates = [];
+    private IReadOnlyList<DataKind> _keyKinds = [];
+    private List<DataKind> _kinds = [];
+    private EntityIndex? _groups;
+    private Accumulator[] _accumulators = [];
+
+    [GeneratedRegex(@"^\s*([a-z_]+)\s*\(\s*([^()]*?)\s*\)\s*$")]
+    private static partial Regex Call();
+
+    public GroupByOperator(Params p)
+    {
+        _by = p.Strings("by");
+        foreach (var (name, text) in p.StringMap("aggregates"))
+        {
+            var match = Call().Match(text);
+            if (!match.Success) throw new StepException($"aggregates.{name}", $"'{text}' is not an aggregate; write fn(column), e.g. sum(amount) or count().");
+            var function = match.Groups[1].Value;
+            if (!Known.Contains(function)) throw new StepException($"aggregates.{name}", $"Unknown aggregate '{function}' (use {string.Join(", ", Known)}).");
+            var column = match.Groups[2].Value.Length == 0 ? null : match.Groups[2].Value.Trim('"');
+            if (column is null && function != "count") throw new StepException($"aggregates.{name}", $"{function}() needs a column.");
+            _aggregates.Add((name, function, column));
+        }
+    }
+
+    public override string Kind => "groupby";
+    public override bool Reduces => true;
+    public Frame? Result { get; private set; }
+    public override bool IsReady => Result is not null;
+    protected override bool HasState => Result is not null;
+    public override string? OnlineRefusal => "it aggregates over its whole input";
+
+    protected override FrameSchema BindCore(FrameSchema input)
+    {
+        _keyKinds = EntityIndex.Bind(input, _by, "by");
+        var fields = _by.Select(b => input.Find(b)!).ToList();
+        _kinds = [];
+        foreach (var (name, function, column) in _aggregates)
+        {
+            var field = $"aggregates.{name}";
+            var source = column is null ? null : RequireColumn(input, column, field);
+            var kind = function switch
+            {
+                "count" or "distinct_count" => DataKind.Int64,
+                "sum" or "mean" => DataKind.Float64,
+                _ => source!.Kind,
+            };
+            if (function is "sum" or "mean" && source!.Kind is not (DataKind.Int64 or DataKind.Float64))
+                throw new StepException(field, $"Column '{column}' is {source.Kind}; {function} needs numbers.");
+            if (function is "min" or "max" && source!.Kind is not (DataKind.Int64 or DataKind.Float64 or DataKind.Timestamp))
+                throw new StepException(field, $"Column '{column}' is {source.Kind}; {function} needs numbers or timestamps.");
+            if (source?.Kind == DataKind.StringList) throw new StepException(field, $"Column '{column}' is a token list; it cannot be aggregated.");
+            if (fields.Any(f => f.Name == name)) throw new StepException(field, $"'{name}' is already a column of the output.");
+            fields.Add(new FieldDef(name, kind));
+            _kinds.Add(kind);
+        }
+        return new FrameSchema(fields);
+    }
+
+    /// <summary>Starts reading the input again from its first batch.</summary>
+    public void Begin()
+    {
+        _groups = new EntityIndex(_keyKinds);
+        _accumulators = _aggregates.Select(a => new Accumulator(a.Function)).ToArray();
+        Result = null;
+    }
+
+    public void Absorb(Frame input)
+    {
+        var ids = _groups!.Assign(_by.Select(b => input[b]).ToArray(), input.RowCount);
+        for (var a = 0; a < _aggregates.Count; a++)
+            _accumulators[a].Add(ids, _groups.Count, _aggregates[a].Column is { } c ? input[c] : null);
+    }
+
+    public Frame Finish()
+    {
+        var columns = _groups!.Keys().ToList();
+        for (var a = 0; a < _aggregates.Count; a++) columns.Add(_accumulators[a].Result(_groups.Count, _kinds[a]));
+        Result = new Frame(new FrameSchema(_by.Select(b => Input.Find(b)!).Concat(_aggregates.Select((x, i) => new FieldDef(x.Name, _kinds[i])))), columns, _groups.Count);
+        _accumulators = [];
+        return Result;
+    }
+
+    public override Frame Transform(Frame input) =>
+        throw new InvalidOperationException("A group-by step is read through its result, not transformed batch by batch.");
+
+    /// <summary>One aggregate's running state per group, in arrays grown as groups appear.</summary>
+    private sealed class Accumulator(string function)
+    {
+        private long[] _count = [];
+        private double[] _sum = [];
+        private double[] _extreme = [];
+        private long[] _extremeWhole = [];
+        private bool[] _nan = [];
+        private Array? _last;
+        private bool[] _lastValid = [];
+        private readonly List<HashSet<long>?> _distinctLongs = [];
+        private readonly List<HashSet<string>?> _distinctStrings = [];
+
+        public void Add(int[] groups, int groupCount, Column? column)
+        {
+            if (_count.Length < groupCount)
+            {
+                var size = Math.Max(groupCount, _count.Length * 2);
+                Array.Resize(ref _count, size);
+                Array.Resize(ref _sum, size);
+                var from = _extreme.Length;
+                Array.Resize(ref _extreme, size);
+                Array.Fill(_extreme, function == "min" ? double.PositiveInfinity : double.NegativeInfinity, from, size - from);
+                Array.Resize(ref _extremeWhole, size);
+                Array.Fill(_extremeWhole, function == "min" ? long.MaxValue : long.MinValue, from, size - from);
+                Array.Resize(ref _nan, size);
+                Array.Resize(ref _lastValid, size);
+                if (column is not null && function == "last")
+                {
+                    var grown = Column.NewValues(column.Kind, size);
+                    if (_last is not null) Array.Copy(_last, grown, _last.Length);
+                    _last = grown;
+                }
+            }
+            if (column is null)
+            {
+                foreach (var g in groups) _count[g]++;
+                return;
+            }
+            switch (function)
+            {
+                case "count":
+                    for (var i = 0; i < groups.Length; i++) if (column.IsValid(i)) _count[groups[i]]++;
+                    break;
+                case "last":
+                    for (var i = 0; i < groups.Length; i++)
+                        if (column.IsValid(i))
+                        {
+                            Array.Copy(column.Values, i, _last!, groups[i], 1);
+                            _lastValid[groups[i]] = true;
+                        }
+                    break;
+                case "distinct_count":
+                    while (_distinctLongs.Count < groupCount)
+                    {
+                        _distinctLongs.Add(null);
+                        _distinctStrings.Add(null);
+                    }
+                    for (var i = 0; i < groups.Length; i++)
+                    {
+                        if (!column.IsValid(i)) continue;
+                        var g = groups[i];
+                        switch (column.Kind)
+                        {
+                            case DataKind.String: (_distinctStrings[g] ??= new HashSet<string>(StringComparer.Ordinal)).Add(column.String[i]!); break;
+                            // NaN is one value, as DuckDB counts it; 0.0 and −0.0 are one value too.
+                            case DataKind.Float64: (_distinctLongs[g] ??= []).Add(double.IsNaN(column.Float64[i]) ? long.MinValue : BitConverter.DoubleToInt64Bits(column.Float64[i] + 0.0)); break;
+                            case DataKind.Boolean: (_distinctLongs[g] ??= []).Add(column.Boolean[i] ? 1 : 0); break;
+                            default: (_distinctLongs[g] ??= []).Add(column.Int64[i]); break;
+                        }
+                    }
+                    break;
+                default:
+                {
+                    var values = column.Kind == DataKind.Float64 ? column.Float64 : null;
+                    var whole = column.Kind != DataKind.Float64 ? column.Int64 : null;
+                    for (var i = 0; i < groups.Length; i++)
+                    {
+                        if (!column.IsValid(i)) continue;
+                        var g = groups[i];
+                        var x = values is null ? whole![i] : values[i];
+                        _count[g]++;
+                        if (whole is not null)
+                        {
+                            // Whole numbers and timestamps keep exact extremes (a double loses digits past 2^53).
+                            if (function == "min" ? whole[i] < _extremeWhole[g] : whole[i] > _extremeWhole[g]) _extremeWhole[g] = whole[i];
+                        }
+                        _sum[g] += x;
+                        if (double.IsNaN(x)) _nan[g] = true;
+                        else if (function == "min" ? x < _extreme[g] : x > _extreme[g]) _extreme[g] = x;
+                    }
+                    break;
+                }
+            }
+        }
+
+        public Column Result(int groups, DataKind kind)
+        {
+            if (_count.Length < groups) Add([], groups, null);
+            switch (function)
+            {
+                case "count":
+                    return Column.OfInt64(_count.AsSpan(0, groups).ToArray());
+                case "distinct_count":
+                    return Column.OfInt64(Enumerable.Range(0, groups).Select(g => (long)((g < _distinctLongs.Count ? _distinctLongs[g]?.Count : 0) ?? 0)
+                        + ((g < _distinctStrings.Count ? _distinctStrings[g]?.Count : 0) ?? 0)).ToArray());
+                case "last":
+                {
+                    var values = Column.NewValues(kind, groups);
+                    if (_last is not null) Array.Copy(_last, values, groups);
+                    return Column.Of(kind, values, _lastValid.AsSpan(0, groups).ToArray());
+                }
+            }
+            var valid = new bool[groups];
+            var result = new double[groups];
+            for (var g = 0; g < groups; g++)
+            {
+                if (_count[g] == 0) continue;
+                valid[g] = true;
+                result[g] = function switch
+                {
+                    "sum" => _sum[g],
+                    "mean" => _sum[g] / _count[g],
+                    // NaN is the largest value: the max of anything with NaN is NaN, the min only when all are NaN.
+                    "max" => _nan[g] ? double.NaN : _extreme[g],
+                    _ => double.IsPositiveInfinity(_extreme[g]) && _nan[g] ? double.NaN : _extreme[g],
+                };
+            }
+            return kind switch
+            {
+                DataKind.Float64 => Column.OfFloat64(result, valid),
+                DataKind.Timestamp => Column.OfTimestamp(_extremeWhole.AsSpan(0, groups).ToArray(), valid),
+                _ => Column.OfInt64(_extremeWhole.AsSpan(0, groups).ToArray(), valid),
+            };
+        }
+    }
+}
