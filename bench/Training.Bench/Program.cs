@@ -8,6 +8,12 @@ using Cube.Training.Specs;
 //  1. local executor overhead, submit to process start and to exit, against Process.Start by hand;
 //  2. stdout metric ingestion through the executor (parse + observer), against reading the same lines by hand;
 //  3. manifest rendering throughput for the three cluster distributions.
+// `mlnet [rows]` instead measures ML.NET training throughput on a synthetic table (default 1,000,000 rows).
+if (args.Length > 0 && args[0] == "mlnet")
+{
+    await Cube.Training.Bench.MlNetBench.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000);
+    return;
+}
 var iterations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100;
 var metricLines = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200_000;
 var work = Directory.CreateTempSubdirectory("cube-training-bench-").FullName;

@@ -20,7 +20,7 @@ public sealed record ModelDto(Guid Id, string Name, string Description, int Late
 public sealed record LineageDto(string Dataset, int Version, Guid DatasetVersionId);
 public sealed record ModelVersionDto(
     Guid Id, int Number, string Flavor, string ArtifactPath, string Sha256, long Size, Guid JobId, Guid RunId, JsonElement Metrics,
-    IReadOnlyList<LineageDto> Lineage, IReadOnlyList<string> Aliases, string Description, DateTimeOffset CreatedAt);
+    IReadOnlyList<LineageDto> Lineage, IReadOnlyList<string> Aliases, string Description, DateTimeOffset CreatedAt, JsonElement? Signature);
 
 /// <summary>The model registry of a project: models, versions from job artifacts with lineage, stages/aliases.</summary>
 public static class ModelsApi
@@ -109,9 +109,11 @@ public static class ModelsApi
         return versions.Select(v =>
         {
             using var metrics = JsonDocument.Parse(v.MetricsJson);
+            using var signature = v.SignatureJson is null ? null : JsonDocument.Parse(v.SignatureJson);
             return new ModelVersionDto(v.Id, v.Number, v.Flavor, v.ArtifactPath, v.Sha256, v.Size, v.JobId, v.RunId, metrics.RootElement.Clone(),
                 lineage.Where(l => l.ModelVersionId == v.Id).OrderBy(l => l.Dataset).Select(l => new LineageDto(l.Dataset, l.VersionNumber, l.DatasetVersionId)).ToList(),
-                aliases.Where(a => a.VersionId == v.Id).Select(a => a.Alias).Order(StringComparer.Ordinal).ToList(), v.Description, v.CreatedAt);
+                aliases.Where(a => a.VersionId == v.Id).Select(a => a.Alias).Order(StringComparer.Ordinal).ToList(), v.Description, v.CreatedAt,
+                signature?.RootElement.Clone());
         }).ToList();
     }
 }

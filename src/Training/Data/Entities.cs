@@ -118,6 +118,8 @@ public sealed class ModelVersion
     public required string Flavor { get; set; }
     /// <summary>The last value of each metric of the job, JSON object.</summary>
     public string MetricsJson { get; set; } = "{}";
+    /// <summary>Input and output columns (name, type) as JSON <c>{"inputs":[...],"outputs":[...]}</c>, where the producer knows them.</summary>
+    public string? SignatureJson { get; set; }
     public string Description { get; set; } = "";
     public Guid? CreatedBy { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

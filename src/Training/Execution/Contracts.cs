@@ -28,16 +28,29 @@ public interface IJobObserver
 
     /// <summary>A change of the job's state as the engine reports it (started, pending with a reason, ...).</summary>
     ValueTask StatusAsync(string message, CancellationToken cancellationToken);
+
+    /// <summary>How far an in-process job is (<paramref name="fraction"/> in 0–1), with a message; recorders without progress keep the message.</summary>
+    ValueTask ProgressAsync(double fraction, string message, CancellationToken cancellationToken) => StatusAsync(message, cancellationToken);
 }
 
 /// <summary>How a job ended. Cancellation is reported by throwing <see cref="OperationCanceledException"/>.</summary>
-public sealed record ExecutionResult(bool Succeeded, int? ExitCode, string? Error);
+public sealed record ExecutionResult(bool Succeeded, int? ExitCode, string? Error)
+{
+    /// <summary>An artifact the job asks to be registered as a model version once its outputs are stored (built-in trainers).</summary>
+    public ModelOutput? Model { get; init; }
+}
+
+/// <summary>A model a job produced: registered under <paramref name="ModelName"/> from the output file <paramref name="ArtifactPath"/>.</summary>
+public sealed record ModelOutput(string ModelName, string ArtifactPath, string Flavor, string SignatureJson);
 
 /// <summary>Runs a job to its end on one engine. One implementation per engine: local processes, Kubernetes.</summary>
 public interface ITrainingExecutor
 {
     /// <summary>True when this executor runs jobs of <paramref name="distribution"/>.</summary>
     bool Handles(Distribution distribution);
+
+    /// <summary>True when this executor runs the job; executors that look beyond the distribution (built-in trainers) override it.</summary>
+    bool Handles(JobSpec spec) => Handles(spec.Distribution);
 
     /// <summary>
     /// Starts the job and returns when it has ended. Cancelling <paramref name="cancellationToken"/> stops it (kills the

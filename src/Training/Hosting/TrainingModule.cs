@@ -5,6 +5,7 @@ using Cube.Training.Data;
 using Cube.Training.Execution;
 using Cube.Training.Jobs;
 using Cube.Training.Kubernetes;
+using Cube.Training.MlNet;
 using Cube.Training.Registry;
 using k8s;
 using Microsoft.AspNetCore.Routing;
@@ -23,6 +24,8 @@ public static class TrainingModule
         var services = builder.Services;
         services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddModuleDbContext<TrainingDbContext, SqliteTrainingDbContext, PostgresTrainingDbContext>("training");
+        // Before the local executor: built-in ML.NET jobs are local jobs that this executor claims by their spec.
+        services.AddSingleton<ITrainingExecutor, MlNetExecutor>();
         services.AddSingleton<ITrainingExecutor, LocalExecutor>();
         // The Kubernetes executor is there only when a cluster is configured; otherwise cluster jobs are refused at submission.
         var kube = builder.Configuration.GetSection(TrainingOptions.SectionName).GetSection("Kubernetes");

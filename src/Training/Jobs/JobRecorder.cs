@@ -95,6 +95,23 @@ internal sealed class JobRecorder(TrainingDbContext db, TrainingJob job, RunCont
         }
     }
 
+    public async ValueTask ProgressAsync(double fraction, string message, CancellationToken cancellationToken)
+    {
+        await _lock.WaitAsync(CancellationToken.None);
+        try
+        {
+            _percent = Math.Clamp(fraction, 0, 1) * 100;
+            job.Message = message.Length > 2000 ? message[..2000] : message;
+            _pending++;
+            await run.ReportAsync(_percent, job.Message);
+            await MaybeFlushAsync();
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     /// <summary>Flushes pending writes every interval until cancelled, so a quiet job's last lines still show up live.</summary>
     public async Task RunFlusherAsync(CancellationToken cancellationToken)
     {

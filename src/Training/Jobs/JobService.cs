@@ -2,8 +2,10 @@ using System.Text.Json;
 using Cube.Core.Errors;
 using Cube.Core.Runs;
 using Cube.DataHub.Catalog;
+using Cube.DataHub.Data;
 using Cube.Training.Data;
 using Cube.Training.Execution;
+using Cube.Training.MlNet;
 using Cube.Training.Specs;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,7 +15,7 @@ namespace Cube.Training.Jobs;
 public sealed record JobRunParameters(Guid JobId);
 
 /// <summary>Submits and cancels training jobs.</summary>
-public sealed class JobService(TrainingDbContext db, DatasetResolver datasets, RunService runs, IEnumerable<ITrainingExecutor> executors, TimeProvider time)
+public sealed class JobService(TrainingDbContext db, DatasetResolver datasets, DataHubDbContext hub, RunService runs, IEnumerable<ITrainingExecutor> executors, TimeProvider time)
 {
     public static readonly JsonSerializerOptions SpecJson = new(JsonSerializerDefaults.Web);
 
@@ -25,7 +27,7 @@ public sealed class JobService(TrainingDbContext db, DatasetResolver datasets, R
     {
         spec = JobSpecValidator.Normalize(spec);
         JobSpecValidator.EnsureValid(spec);
-        if (!executors.Any(e => e.Handles(spec.Distribution)))
+        if (!executors.Any(e => e.Handles(spec)))
             throw new ValidationException("distribution",
                 $"No executor for distribution '{JobSpecValidator.Name(spec.Distribution)}' is configured on this server; set Cube:Training:Kubernetes (a kubeconfig or host) to run cluster jobs.");
 
@@ -56,6 +58,7 @@ public sealed class JobService(TrainingDbContext db, DatasetResolver datasets, R
             {
                 var dataset = await datasets.DatasetAsync(projectId, input.Dataset, cancellationToken);
                 var version = await datasets.VersionAsync(dataset, input.Version, cancellationToken);
+                if (i == 0 && MlNetSettings.IsBuiltIn(spec)) await ValidateTableAsync(spec, version.Id, dataset.Name, version.Number, cancellationToken);
                 db.Inputs.Add(new JobInput
                 {
                     JobId = job.Id,
@@ -106,6 +109,20 @@ public sealed class JobService(TrainingDbContext db, DatasetResolver datasets, R
                     .SetProperty(j => j.Message, "Cancelled"), cancellationToken);
         }
         return await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == job.Id, cancellationToken);
+    }
+
+    /// <summary>A built-in ML.NET job's table, label and features are checked against the pinned version's schema before it queues.</summary>
+    private async Task ValidateTableAsync(JobSpec spec, Guid versionId, string dataset, int version, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        void Add(string field, string message)
+        {
+            if (!errors.TryGetValue(field, out var list)) errors[field] = list = [];
+            list.Add(message);
+        }
+        var settings = MlNetSettings.Parse(spec, Add);
+        await MlNetTables.ResolveAsync(hub, versionId, dataset, version, settings, Add, cancellationToken);
+        if (errors.Count > 0) throw new ValidationException(errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal));
     }
 
     /// <summary>The job's shape, recorded as params next to the hyperparameters so runs can be compared on it.</summary>

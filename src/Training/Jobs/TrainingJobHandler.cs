@@ -7,6 +7,8 @@ using Cube.DataHub.Blobs;
 using Cube.DataHub.Data;
 using Cube.Training.Data;
 using Cube.Training.Execution;
+using Cube.Training.MlNet;
+using Cube.Training.Registry;
 using Cube.Training.Specs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,7 +39,7 @@ public sealed class TrainingJobHandler(IEnumerable<ITrainingExecutor> executors,
             ?? throw new NotFoundException("Training job", parameters.JobId.ToString());
         if (job.State is JobState.Cancelled) return new { jobId = job.Id, state = "cancelled" };
         var spec = JsonSerializer.Deserialize<JobSpec>(job.SpecJson, JobService.SpecJson)!;
-        var executor = executors.FirstOrDefault(e => e.Handles(spec.Distribution))
+        var executor = executors.FirstOrDefault(e => e.Handles(spec))
             ?? throw new UnprocessableException($"No executor for distribution '{job.Distribution}' is configured on this worker.");
 
         job.RunId = context.RunId;
@@ -56,7 +58,7 @@ public sealed class TrainingJobHandler(IEnumerable<ITrainingExecutor> executors,
         var flusher = recorder.RunFlusherAsync(stopFlusher.Token);
         try
         {
-            var inputs = await ResolveInputsAsync(context.Services, db, job, materialise: spec.Distribution == Distribution.Local, workDirectory, cancellationToken);
+            var inputs = await ResolveInputsAsync(context.Services, db, job, materialise: spec.Distribution == Distribution.Local && executor is not MlNetExecutor, workDirectory, cancellationToken);
             var jobContext = new JobContext(job.Id, context.RunId, job.ProjectId)
             {
                 Inputs = inputs,
@@ -90,10 +92,36 @@ public sealed class TrainingJobHandler(IEnumerable<ITrainingExecutor> executors,
             job.State = result.Succeeded ? JobState.Succeeded : JobState.Failed;
             job.Error = result.Error is { Length: > 4000 } error ? error[..4000] : result.Error;
             job.Message = result.Succeeded ? "Succeeded" : "Failed";
-            await db.SaveChangesAsync(CancellationToken.None);
-            if (!result.Succeeded) throw new UnprocessableException($"Training job '{job.Name}' failed: {result.Error}");
+            int? modelVersion = null;
+            if (result.Succeeded && result.Model is { } produced)
+            {
+                job.Message = $"Succeeded: model {produced.ModelName}";
+                try
+                {
+                    // Saves the job's succeeded state and the new version together: a client never sees one without the other.
+                    var version = await context.Services.GetRequiredService<ModelRegistry>().RegisterFromJobAsync(job, produced.ModelName, produced.ArtifactPath,
+                        produced.Flavor, $"Trained by job '{job.Name}'", produced.SignatureJson, CancellationToken.None);
+                    modelVersion = version.Number;
+                    job.Message = $"Succeeded: model {produced.ModelName} version {version.Number}";
+                    await db.SaveChangesAsync(CancellationToken.None);
+                }
+                catch (CubeException e)
+                {
+                    // The registration was not saved: drop its pending rows and end the job failed, its artifact kept.
+                    foreach (var entry in db.ChangeTracker.Entries().Where(e => e.Entity is not TrainingJob).ToList())
+                        if (entry.State == EntityState.Added) entry.State = EntityState.Detached;
+                        else if (entry.State == EntityState.Modified) await entry.ReloadAsync(CancellationToken.None);
+                    job.State = JobState.Failed;
+                    job.Error = $"The model could not be registered: {e.Message}";
+                    job.Message = "Failed";
+                    await db.SaveChangesAsync(CancellationToken.None);
+                    throw new UnprocessableException($"Training job '{job.Name}' failed: {job.Error}");
+                }
+            }
+            else await db.SaveChangesAsync(CancellationToken.None);
+            if (job.State != JobState.Succeeded) throw new UnprocessableException($"Training job '{job.Name}' failed: {result.Error}");
             await context.ReportAsync(100, "Succeeded");
-            return new { jobId = job.Id, state = "succeeded", artifacts };
+            return new { jobId = job.Id, state = "succeeded", artifacts, model = result.Model?.ModelName, modelVersion };
         }
         catch (Exception e) when (e is not OperationCanceledException && job.State == JobState.Running)
         {

@@ -30,7 +30,7 @@ public sealed partial class ModelRegistry(TrainingDbContext db, TimeProvider tim
         ?? throw new NotFoundException("Model", name);
 
     /// <summary>Registers a new version from a job artifact; creates the model on first registration.</summary>
-    public async Task<ModelVersion> RegisterAsync(Guid projectId, string modelName, Guid jobId, string artifactPath, string flavor, string? description, Guid? userId, CancellationToken cancellationToken)
+    public async Task<ModelVersion> RegisterAsync(Guid projectId, string modelName, Guid jobId, string artifactPath, string flavor, string? description, Guid? userId, CancellationToken cancellationToken, string? signatureJson = null)
     {
         ValidateName(modelName);
         if (!Flavors.Contains(flavor)) throw new ValidationException("flavor", $"'{flavor}' is not a model flavour; use one of {string.Join(", ", Flavors)}.");
@@ -38,6 +38,25 @@ public sealed partial class ModelRegistry(TrainingDbContext db, TimeProvider tim
             ?? throw new ValidationException("jobId", $"Training job '{jobId}' does not exist in this project.");
         if (job.State != JobState.Succeeded)
             throw new ValidationException("jobId", $"Job '{job.Name}' has not succeeded (it is {job.State.ToString().ToLowerInvariant()}); only a succeeded job's artifacts can become a model version.");
+        return await AddVersionAsync(job, modelName, artifactPath, flavor, description, signatureJson, userId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Registers the artifact of a job that is ending in success, in the same save as the job's own pending changes (its
+    /// succeeded state), so no client sees a succeeded built-in job without its model version.
+    /// </summary>
+    internal async Task<ModelVersion> RegisterFromJobAsync(TrainingJob job, string modelName, string artifactPath, string flavor, string? description,
+        string? signatureJson, CancellationToken cancellationToken)
+    {
+        ValidateName(modelName);
+        return await AddVersionAsync(job, modelName, artifactPath, flavor, description, signatureJson, job.SubmittedBy, cancellationToken);
+    }
+
+    private async Task<ModelVersion> AddVersionAsync(TrainingJob job, string modelName, string artifactPath, string flavor, string? description,
+        string? signatureJson, Guid? userId, CancellationToken cancellationToken)
+    {
+        var jobId = job.Id;
+        var projectId = job.ProjectId;
         var artifact = await db.Artifacts.AsNoTracking().FirstOrDefaultAsync(a => a.JobId == jobId && a.Path == artifactPath, cancellationToken)
             ?? throw new ValidationException("artifactPath", $"Job '{job.Name}' has no artifact '{artifactPath}'.");
 
@@ -65,6 +84,7 @@ public sealed partial class ModelRegistry(TrainingDbContext db, TimeProvider tim
             Size = artifact.Size,
             Flavor = flavor,
             Description = description ?? "",
+            SignatureJson = signatureJson,
             MetricsJson = JsonSerializer.Serialize(metrics.OrderBy(m => m.Name, StringComparer.Ordinal).ToDictionary(m => m.Name, m => m.Last)),
             CreatedBy = userId,
             CreatedAt = time.GetUtcNow(),

@@ -58,7 +58,9 @@ public static partial class JobSpecValidator
         else if (spec.Image is { } image && (image.Length > 512 || !ImageReference().IsMatch(image)))
             Add("image", $"'{image}' is not a valid image reference (registry/name[:tag][@sha256:digest], lower-case).");
 
-        if (spec.Command.Count == 0) Add("command", "A command is required: the executable and its fixed arguments, e.g. [\"python\", \"train.py\"].");
+        var builtIn = Cube.Training.MlNet.MlNetSettings.IsBuiltIn(spec);
+        if (builtIn) Cube.Training.MlNet.MlNetSettings.Parse(spec, Add);
+        else if (spec.Command.Count == 0) Add("command", "A command is required: the executable and its fixed arguments, e.g. [\"python\", \"train.py\"].");
         for (var i = 0; i < spec.Command.Count; i++)
             if (string.IsNullOrEmpty(spec.Command[i])) Add($"command[{i}]", "Command entries must not be empty.");
         for (var i = 0; i < spec.Args.Count; i++)
