@@ -29,11 +29,11 @@ internal sealed class TrainingClient(HttpClient http, string project)
 
     public async Task<JobDetailDto> GetAsync(Guid id) => (await http.GetFromJsonAsync<JobDetailDto>($"{Base}/jobs/{id}", Json))!;
 
-    /// <summary>Polls the job until <paramref name="until"/> holds (default: it ended); fails after 60 s.</summary>
+    /// <summary>Polls the job until <paramref name="until"/> holds (default: it ended); fails after 180 s (a ceiling for loaded CI machines, not a timing check).</summary>
     public async Task<JobDetailDto> WaitAsync(Guid id, Func<JobDto, bool>? until = null)
     {
         until ??= j => j.State is "succeeded" or "failed" or "cancelled";
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(180);
         while (true)
         {
             var job = await GetAsync(id);

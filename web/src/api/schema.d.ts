@@ -1115,7 +1115,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Streams the results as JSONL (any kind) or CSV (classification). */
+        /** Streams the results: jsonl (any kind), csv (classification), labelstudio (any kind), coco (boxes, polygons), yolo and voc (zip; yolo boxes and polygons, voc boxes), conll (entities). */
         get: operations["ExportLabels"];
         put?: never;
         post?: never;
@@ -1170,6 +1170,57 @@ export interface paths {
         get: operations["LabelingConsensus"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/labeling/{labeling}/predictions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Attaches model predictions to tasks named by id or external key (data.key, else data.image); all or none, each validated against the configuration. */
+        post: operations["AddLabelingPredictions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/labeling/{labeling}/tasks/{task}/predictions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A task's predictions, highest score first. */
+        get: operations["ListLabelingPredictions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/labeling/{labeling}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Adds the tasks of a file (labelstudio, coco, yolo zip, voc zip, jsonl, csv, conll) with their predictions, atomically; 422 names every bad item. */
+        post: operations["ImportLabelingTasks"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1471,6 +1522,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project}/knowledge/{kb}/access-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Sets which project role sees documents with which tag; hidden documents are pre-filtered out of search and chat. */
+        put: operations["SetKnowledgeAccessRules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project}/knowledge/{kb}/documents": {
         parameters: {
             query?: never;
@@ -1549,7 +1617,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ranked chunks for a query: mode bm25, vector or hybrid (RRF, k=60). */
+        /** Ranked chunks for a query: mode bm25, vector or hybrid (RRF with k=60, or weighted), optionally reranked. */
         post: operations["SearchKnowledgeBase"];
         delete?: never;
         options?: never;
@@ -1574,6 +1642,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project}/knowledge/{kb}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's chat sessions with the knowledge base, most recent first. */
+        get: operations["ListChatSessions"];
+        put?: never;
+        /** Opens a chat session with the knowledge base. */
+        post: operations["CreateChatSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/knowledge/{kb}/sessions/{session}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A session with its messages and their citations. */
+        get: operations["GetChatSession"];
+        put?: never;
+        post?: never;
+        /** Deletes a session and its messages. */
+        delete: operations["DeleteChatSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/knowledge/{kb}/sessions/{session}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Asks a question in the session: the answer streams as server-sent events (delta, then done) and both turns are kept. */
+        post: operations["AskInChatSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1583,6 +1704,11 @@ export interface components {
             run: null | components["schemas"]["RunDto"];
             queued: components["schemas"]["DocumentDto"][];
             unchanged: components["schemas"]["DocumentDto"][];
+        };
+        AddedPredictionsDto: {
+            /** Format: int32 */
+            count: number;
+            ids: string[];
         };
         AddedTasksDto: {
             /** Format: int32 */
@@ -1595,6 +1721,9 @@ export interface components {
             version: null | number;
             prefix: null | string;
             tags: null | string[];
+        };
+        AddPredictionsRequest: {
+            predictions: components["schemas"]["NewPredictionRequest"][];
         };
         AddTasksRequest: {
             tasks: components["schemas"]["NewTaskRequest"][];
@@ -1651,11 +1780,12 @@ export interface components {
             };
             verdict: string;
         };
-        /** @description A task as its annotator sees it: only its data, so gold tasks look like any other. */
+        /** @description A task as its annotator sees it: only its data (so gold tasks look like any other) and the model predictions to start from. */
         AnnotatorTaskDto: {
             /** Format: uuid */
             id: string;
             data: components["schemas"]["JsonElement"];
+            predictions?: null | components["schemas"]["PredictionDto"][];
         };
         ArtifactDto: {
             path: string;
@@ -1667,6 +1797,16 @@ export interface components {
             currentPassword: string;
             newPassword: string;
         };
+        ChatMessageDto: {
+            /** Format: int32 */
+            ordinal: number;
+            role: string;
+            content: string;
+            citations: null | components["schemas"]["Citation"][];
+            extractive: boolean;
+            /** Format: date-time */
+            createdAt: string;
+        };
         ChatRequest: {
             question: string;
             mode: null | string;
@@ -1674,6 +1814,23 @@ export interface components {
             passages: null | number;
             history: null | components["schemas"]["ChatTurn"][];
             tags: null | string[];
+        };
+        ChatSessionDetailDto: {
+            session: components["schemas"]["ChatSessionDto"];
+            messages: components["schemas"]["ChatMessageDto"][];
+        };
+        ChatSessionDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            knowledgeBaseId: string;
+            title: null | string;
+            /** Format: int32 */
+            messageCount: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
         };
         /** @description One earlier turn of the conversation, sent back by the client. */
         ChatTurn: {
@@ -1695,6 +1852,23 @@ export interface components {
             /** Format: int32 */
             tokenCount: number;
             text: string;
+        };
+        /** @description A citation that survived validation: `[n]` in the answer names passage n, which exists. */
+        Citation: {
+            /** Format: int32 */
+            n: number;
+            /** Format: uuid */
+            chunkId: string;
+            /** Format: uuid */
+            documentId: string;
+            document: string;
+            title: null | string;
+            /** Format: int32 */
+            page: null | number;
+            headingPath: string;
+            snippet: string;
+            /** Format: double */
+            score: number;
         };
         /** @description One column of a table's schema as the API shows it. */
         ColumnSchema: {
@@ -1731,6 +1905,9 @@ export interface components {
             upper: number;
             /** Format: int32 */
             count: number;
+        };
+        CreateChatSessionRequest: {
+            title: null | string;
         };
         CreateDatasetRequest: {
             name: string;
@@ -1957,6 +2134,8 @@ export interface components {
             /** Format: date-time */
             at: string;
         };
+        /** Format: binary */
+        IFormFile: string;
         ImageDto: {
             path: string;
             /** Format: int32 */
@@ -1989,6 +2168,13 @@ export interface components {
             widths: components["schemas"]["CountBin"][];
             heights: components["schemas"]["CountBin"][];
             aspectRatios: components["schemas"]["CountBin"][];
+        };
+        ImportedDto: {
+            format: string;
+            /** Format: int32 */
+            tasks: number;
+            /** Format: int32 */
+            predictions: number;
         };
         ImportRequest: {
             url: null | string;
@@ -2100,6 +2286,9 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            accessRules?: null | {
+                [key: string]: string;
+            };
         };
         /** @description An axis-aligned labelled box in pixels: top-left corner, width and height. */
         LabeledBox: {
@@ -2282,6 +2471,17 @@ export interface components {
             description: string;
             /** Format: date-time */
             createdAt: string;
+            signature: null | components["schemas"]["JsonElement"];
+        };
+        NewPredictionRequest: {
+            /** Format: uuid */
+            task: null | string;
+            key: null | string;
+            model: string;
+            modelVersion: null | string;
+            result: components["schemas"]["JsonElement"];
+            /** Format: double */
+            score: null | number;
         };
         NewTaskRequest: {
             data: components["schemas"]["JsonElement"];
@@ -2305,6 +2505,10 @@ export interface components {
             description: string;
             fitted: boolean;
             parameters: components["schemas"]["JsonObject"];
+            /** @description True for joins: the step names a second input as `right`, which it reads in full. */
+            takesRight?: boolean;
+            /** @description False for steps the online endpoint refuses (they need another input or the rows' history). */
+            online?: boolean;
         };
         /** @description One page of a listing; pass string? Page&lt;T&gt;.NextCursor back as `cursor` for the next page. */
         PageOfAnnotationDto: {
@@ -2379,6 +2583,21 @@ export interface components {
         PipelineRequest: {
             name: null | string;
             spec: string;
+        };
+        /** @description A prediction as the annotator and reviewers see it: `kind` is always "prediction", so it is never taken for an annotation. */
+        PredictionDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            taskId: string;
+            kind: string;
+            model: string;
+            modelVersion: null | string;
+            /** Format: double */
+            score: null | number;
+            result: components["schemas"]["JsonElement"];
+            /** Format: date-time */
+            createdAt: string;
         };
         PreviewDto: {
             path: string;
@@ -2588,6 +2807,10 @@ export interface components {
             };
             tolerations?: components["schemas"]["TolerationSpec"][];
         };
+        /**
+         * @description A search. `VectorWeight` (hybrid only) fuses by (1 − w)·BM25 + w·vector over normalised scores instead of
+         *     reciprocal rank; `Rerank` rescores a wider candidate set with the configured reranker (null: the configured default).
+         */
         SearchRequest: {
             query: string;
             mode: null | string;
@@ -2595,10 +2818,26 @@ export interface components {
             k: null | number;
             documents: null | string[];
             tags: null | string[];
+            /** Format: double */
+            vectorWeight?: null | number;
+            rerank?: null | boolean;
         };
         SearchResponse: {
             mode: string;
             hits: components["schemas"]["RetrievedChunk"][];
+        };
+        SessionQuestionRequest: {
+            question: string;
+            mode: null | string;
+            /** Format: int32 */
+            passages: null | number;
+            tags: null | string[];
+        };
+        /** @description Tag → least project role (viewer, annotator, reviewer, manager) that sees documents with the tag; replaces all rules. */
+        SetAccessRulesRequest: {
+            rules: null | {
+                [key: string]: string;
+            };
         };
         SetMemberRequest: {
             role: string;
@@ -4944,6 +5183,88 @@ export interface operations {
             };
         };
     };
+    AddLabelingPredictions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                labeling: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddPredictionsRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddedPredictionsDto"];
+                };
+            };
+        };
+    };
+    ListLabelingPredictions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                labeling: string;
+                task: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PredictionDto"][];
+                };
+            };
+        };
+    };
+    ImportLabelingTasks: {
+        parameters: {
+            query?: {
+                format?: string;
+                scheme?: string;
+                annotationModel?: string;
+            };
+            header?: never;
+            path: {
+                labeling: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": components["schemas"]["IFormFile"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportedDto"];
+                };
+            };
+        };
+    };
     ListTrainingJobs: {
         parameters: {
             query?: {
@@ -5496,6 +5817,33 @@ export interface operations {
             };
         };
     };
+    SetKnowledgeAccessRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kb: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetAccessRulesRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KnowledgeBaseDto"];
+                };
+            };
+        };
+    };
     ListKnowledgeDocuments: {
         parameters: {
             query?: never;
@@ -5673,6 +6021,128 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ChatRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ListChatSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kb: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatSessionDto"][];
+                };
+            };
+        };
+    };
+    CreateChatSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kb: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateChatSessionRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatSessionDto"];
+                };
+            };
+        };
+    };
+    GetChatSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kb: string;
+                session: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatSessionDetailDto"];
+                };
+            };
+        };
+    };
+    DeleteChatSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kb: string;
+                session: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AskInChatSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kb: string;
+                session: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionQuestionRequest"];
             };
         };
         responses: {
