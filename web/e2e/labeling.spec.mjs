@@ -1,6 +1,7 @@
 // The annotator's day in a real browser against a real `cube serve`: boxes on images and entity spans in text with
 // hotkeys, a submit that survives a network drop, a reviewer's rejection that comes back to the same annotator.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { adminPassword, apiAs, artifacts, launchBrowser, png, startCube, until } from './cube.mjs';
@@ -211,6 +212,21 @@ describe('labeling in the browser', { timeout: 240_000 }, () => {
     await page.getByRole('img', { name: 'Progress' }).waitFor();
     await page.getByRole('img', { name: 'Pairwise mean IoU' }).or(page.getByText('Pairwise mean IoU')).first().waitFor();
     await shot(page, 'dashboard');
+    // The reviewer exports the boxes as COCO from the dashboard: every image, the config's categories, the boxes.
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout }),
+      page.getByRole('navigation', { name: 'Export' }).getByRole('link', { name: 'COCO' }).click(),
+    ]);
+    const coco = JSON.parse(await readFile(await download.path(), 'utf8'));
+    // Images with a counted result: four, since the rejected annotation no longer counts until it is resubmitted.
+    assert.equal(coco.images.length, 4);
+    assert.ok(coco.categories.length > 0);
+    const imageIds = new Set(coco.images.map(i => i.id));
+    assert.ok(coco.annotations.length >= 4, `COCO has ${coco.annotations.length} annotations`);
+    for (const a of coco.annotations) {
+      assert.ok(imageIds.has(a.image_id));
+      assert.equal(a.bbox.length, 4);
+    }
     await page.getByRole('link', { name: 'Datasets' }).click();
     await page.getByRole('button', { name: /street/ }).click();
     await page.getByRole('table', { name: 'Versions' }).getByText('five street images').waitFor();

@@ -6,6 +6,19 @@ import { BarChart } from './BarChart';
 
 type Quality = Schemas['QualityReportDto'];
 
+/** The export formats that can hold a configuration kind's results (the server refuses the others with 422). */
+export function exportFormats(kind: string | undefined): { format: string; label: string }[] {
+  const common = [{ format: 'labelstudio', label: 'Label Studio' }, { format: 'jsonl', label: 'JSONL' }];
+  switch (kind) {
+    case 'BoundingBoxes': return [{ format: 'coco', label: 'COCO' }, { format: 'yolo', label: 'YOLO' }, { format: 'voc', label: 'Pascal VOC' }, ...common];
+    case 'Polygons': return [{ format: 'coco', label: 'COCO' }, ...common];
+    case 'NamedEntities': return [{ format: 'conll', label: 'CoNLL' }, ...common];
+    case 'ImageClassification':
+    case 'TextClassification': return [{ format: 'csv', label: 'CSV' }, ...common];
+    default: return common;
+  }
+}
+
 /** A labeling project at a glance: progress, agreement and gold accuracy from /quality. */
 export function Dashboard({ slug, labelingId }: { slug: string; labelingId: string }) {
   const { project, error } = useLabelingProject(slug, labelingId);
@@ -32,6 +45,14 @@ export function Dashboard({ slug, labelingId }: { slug: string; labelingId: stri
           { label: 'Skipped', value: p.skipped }, { label: 'Pending review', value: p.pendingReviews }, { label: 'Gold tasks', value: p.goldTasks },
         ]} />
       )}
+      <nav aria-label="Export" className="export">
+        Export:{' '}
+        {exportFormats((project.config as { kind?: string } | undefined)?.kind).map(({ format, label }, i) => (
+          <span key={format}>{i > 0 && ' · '}
+            <a href={`/api/projects/${encodeURIComponent(slug)}/labeling/${labelingId}/export?format=${format}`} download>{label}</a>
+          </span>
+        ))}
+      </nav>
       {qualityError && <p role="alert">{qualityError}</p>}
       {quality && (
         <>
