@@ -44,6 +44,10 @@ internal static class WebApp
                 return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not Found", detail: $"No endpoint answers {http.Request.Method} {http.Request.Path}.");
             http.Response.Headers[HeaderNames.CacheControl] = "no-cache";
             return Results.File(index, "text/html; charset=utf-8");
-        }).AllowAnonymous().ExcludeFromDescription();
+        })
+        // GET and HEAD only: a fallback for every method would out-rank routing's own answers for real endpoints
+        // (415 for a content type an endpoint does not take, 405 for a method it does not have).
+        .WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]))
+        .AllowAnonymous().ExcludeFromDescription();
     }
 }

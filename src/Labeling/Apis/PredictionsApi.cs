@@ -43,8 +43,9 @@ public static class PredictionsApi
             .RequireAuthorization(CubePolicies.ProjectReviewer);
         group.MapPost("/import", ImportAsync).WithName("ImportLabelingTasks")
             .WithSummary("Adds the tasks of a file (labelstudio, coco, yolo zip, voc zip, jsonl, csv, conll) with their predictions, atomically; 422 names every bad item.")
-            .RequireAuthorization(CubePolicies.ProjectManager)
-            .Accepts<IFormFile>("application/octet-stream");
+            // The body is the file itself, whatever Content-Type the client sends (curl --data-binary sends a form type);
+            // no Accepts metadata, which would turn other types away at routing.
+            .RequireAuthorization(CubePolicies.ProjectManager);
         return endpoints;
     }
 

@@ -20,10 +20,31 @@ public sealed record QualityReportDto(
     string Kind,
     int Tasks,
     int Annotations,
-    AgreementReport? Agreement,
+    AgreementDto? Agreement,
     IReadOnlyList<PairScoreDto> PairScores,
     double? MeanPairScore,
     IReadOnlyList<AnnotatorQualityDto> Gold);
+
+/// <summary>Agreement as the API gives it: a statistic that is undefined (no item rated twice yet) is null, never NaN.</summary>
+public sealed record AgreementDto(
+    int Items,
+    int Ratings,
+    double? FleissKappa,
+    double? KrippendorffAlpha,
+    IReadOnlyDictionary<string, double?> FleissKappaPerLabel,
+    IReadOnlyList<PairAgreementDto> Pairs,
+    IReadOnlyDictionary<string, double?> MeanPairKappaPerAnnotator)
+{
+    public static AgreementDto From(AgreementReport report) => new(report.Items, report.Ratings, Defined(report.FleissKappa), Defined(report.KrippendorffAlpha),
+        report.FleissKappaPerLabel.ToDictionary(p => p.Key, p => Defined(p.Value), StringComparer.Ordinal),
+        [.. report.Pairs.Select(p => new PairAgreementDto(p.A, p.B, p.Items, Defined(p.ObservedAgreement), Defined(p.Kappa)))],
+        report.MeanPairKappaPerAnnotator.ToDictionary(p => p.Key, p => Defined(p.Value), StringComparer.Ordinal));
+
+    /// <summary>JSON has no NaN or infinity: an undefined statistic is sent as null.</summary>
+    private static double? Defined(double value) => double.IsFinite(value) ? value : null;
+}
+
+public sealed record PairAgreementDto(string A, string B, int Items, double? ObservedAgreement, double? Kappa);
 
 /// <summary>One consensus result per task: the label (classification), boxes or spans, with confidence.</summary>
 public sealed record TaskConsensusDto(Guid TaskId, int Annotations, string? Label, double Confidence, IReadOnlyDictionary<string, double>? Distribution,
@@ -60,10 +81,10 @@ public sealed class ProjectQuality(LabelingDbContext db)
     {
         var finished = await FinishedAsync(project.Id, cancellationToken);
         var tasks = finished.Select(f => f.TaskId).Distinct().Count();
-        AgreementReport? agreement = null;
+        AgreementDto? agreement = null;
         var pairScores = new List<PairScoreDto>();
         if (config.IsClassification)
-            agreement = Agreement.Report(finished.Select(f => new CrowdAnswer(f.TaskId.ToString(), f.Annotator, ClassLabel(f.Result))));
+            agreement = AgreementDto.From(Agreement.Report(finished.Select(f => new CrowdAnswer(f.TaskId.ToString(), f.Annotator, ClassLabel(f.Result)))));
         else if (config.Kind is LabelingKind.BoundingBoxes or LabelingKind.NamedEntities)
             pairScores = PairScores(finished, config.Kind == LabelingKind.BoundingBoxes
                 ? (a, b) => BoxConsensus.MeanIoU(Boxes(a), Boxes(b))

@@ -67,6 +67,12 @@ public abstract class LabelingAuthorizationTests(CubeAppFixture app)
             new("history", HttpMethod.Get, $"{of}/tasks/{done.Task.Id}/history", null, AtLeast(Role.Reviewer, HttpStatusCode.OK)),
             new("review", HttpMethod.Post, $"{of}/annotations/{annotation.Id}/review", new ReviewRequest("reject", "again", null), AtLeast(Role.Reviewer, HttpStatusCode.OK)),
             new("next", HttpMethod.Post, $"{of}/next", null, AtLeast(Role.Annotator, HttpStatusCode.OK)),
+            new("quality", HttpMethod.Get, $"{of}/quality", null, AtLeast(Role.Reviewer, HttpStatusCode.OK)),
+            new("consensus", HttpMethod.Get, $"{of}/consensus?method=mv", null, AtLeast(Role.Reviewer, HttpStatusCode.OK)),
+            new("export", HttpMethod.Get, $"{of}/export?format=labelstudio", null, AtLeast(Role.Reviewer, HttpStatusCode.OK)),
+            new("add predictions", HttpMethod.Post, $"{of}/predictions",
+                new AddPredictionsRequest([new NewPredictionRequest(notMine, null, "matrix-model", "1", yes, 0.6)]), AtLeast(Role.Manager, HttpStatusCode.Created)),
+            new("task predictions", HttpMethod.Get, $"{of}/tasks/{notMine}/predictions", null, AtLeast(Role.Reviewer, HttpStatusCode.OK)),
         };
 
         var failures = new List<string>();
@@ -89,6 +95,7 @@ public abstract class LabelingAuthorizationTests(CubeAppFixture app)
             (users[Role.Manager].Client, new("foreign task", HttpMethod.Get, $"{of}/tasks/{foreignTask}", null, _ => HttpStatusCode.NotFound)),
             (users[Role.Manager].Client, new("foreign task history", HttpMethod.Get, $"{of}/tasks/{foreignTask}/history", null, _ => HttpStatusCode.NotFound)),
             (users[Role.Manager].Client, new("foreign task update", HttpMethod.Patch, $"{of}/tasks/{foreignTask}", new UpdateTaskRequest(1, null, null), _ => HttpStatusCode.NotFound)),
+            (users[Role.Manager].Client, new("foreign task predictions", HttpMethod.Get, $"{of}/tasks/{foreignTask}/predictions", null, _ => HttpStatusCode.NotFound)),
             (users[Role.Outsider].Client, new("our project via theirs", HttpMethod.Get, outsider.Of(lp.Id), null, _ => HttpStatusCode.NotFound)),
             (users[Role.Outsider].Client, new("our task via theirs", HttpMethod.Get, $"{outsider.Of(foreign.Id)}/tasks/{done.Task.Id}", null, _ => HttpStatusCode.NotFound)),
             (users[Role.Outsider].Client, new("our annotation via theirs", HttpMethod.Get, $"{outsider.Of(foreign.Id)}/annotations/{annotation.Id}", null, _ => HttpStatusCode.NotFound)),

@@ -62,8 +62,8 @@ public abstract class QualityApiTests(CubeAppFixture app)
         Assert.Equal(1.0, gold[ids[1]].Accuracy);
         Assert.Equal((0.0, "pause"), (gold[ids[2]].Accuracy, gold[ids[2]].Verdict));
         Assert.Equal(3, report.Agreement!.Pairs.Count);
-        Assert.InRange(report.Agreement.FleissKappa, 0, 0.999);
-        Assert.Equal(7.0 / 8, report.Agreement.Pairs.Single(p => new[] { p.A, p.B }.Order().SequenceEqual(new[] { ids[0], ids[1] }.Order())).ObservedAgreement, 9);
+        Assert.InRange(report.Agreement.FleissKappa!.Value, 0, 0.999);
+        Assert.Equal(7.0 / 8, report.Agreement.Pairs.Single(p => new[] { p.A, p.B }.Order().SequenceEqual(new[] { ids[0], ids[1] }.Order())).ObservedAgreement!.Value, 9);
 
         var consensus = (await manager.GetFromJsonAsync<List<TaskConsensusDto>>($"{lead.Of(lp.Id)}/consensus?method=mv", TestContext.Current.CancellationToken))!;
         Assert.Equal(8, consensus.Count);

@@ -1728,22 +1728,22 @@ export interface components {
         AddTasksRequest: {
             tasks: components["schemas"]["NewTaskRequest"][];
         };
-        /** @description Inter-annotator agreement of a set of nominal labels, overall, per label and per pair. */
-        AgreementReport: {
+        /** @description Agreement as the API gives it: a statistic that is undefined (no item rated twice yet) is null, never NaN. */
+        AgreementDto: {
             /** Format: int32 */
             items: number;
             /** Format: int32 */
             ratings: number;
             /** Format: double */
-            fleissKappa: number;
+            fleissKappa: null | number;
             /** Format: double */
-            krippendorffAlpha: number;
+            krippendorffAlpha: null | number;
             fleissKappaPerLabel: {
-                [key: string]: number;
+                [key: string]: null | number;
             };
-            pairs: components["schemas"]["PairAgreement"][];
+            pairs: components["schemas"]["PairAgreementDto"][];
             meanPairKappaPerAnnotator: {
-                [key: string]: number;
+                [key: string]: null | number;
             };
         };
         AnnotationDto: {
@@ -2134,8 +2134,6 @@ export interface components {
             /** Format: date-time */
             at: string;
         };
-        /** Format: binary */
-        IFormFile: string;
         ImageDto: {
             path: string;
             /** Format: int32 */
@@ -2550,16 +2548,15 @@ export interface components {
             items: components["schemas"]["VersionDto"][];
             nextCursor: null | string;
         };
-        /** @description Agreement between two annotators over the items both labelled. */
-        PairAgreement: {
+        PairAgreementDto: {
             a: string;
             b: string;
             /** Format: int32 */
             items: number;
             /** Format: double */
-            observedAgreement: number;
+            observedAgreement: null | number;
             /** Format: double */
-            kappa: number;
+            kappa: null | number;
         };
         /** @description Mean pairwise agreement of two annotators on geometric or span results: mean IoU for boxes, F1 for spans. */
         PairScoreDto: {
@@ -2660,7 +2657,7 @@ export interface components {
             tasks: number;
             /** Format: int32 */
             annotations: number;
-            agreement: null | components["schemas"]["AgreementReport"];
+            agreement: null | components["schemas"]["AgreementDto"];
             pairScores: components["schemas"]["PairScoreDto"][];
             /** Format: double */
             meanPairScore: null | number;
@@ -5248,11 +5245,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/octet-stream": components["schemas"]["IFormFile"];
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Created */
             201: {

@@ -58,8 +58,10 @@ export function Dashboard({ slug, labelingId }: { slug: string; labelingId: stri
         <>
           {agreement && (
             <BarChart title="Agreement" max={1} bars={[
-              { label: 'Fleiss κ', value: agreement.fleissKappa }, { label: 'Krippendorff α', value: agreement.krippendorffAlpha },
-              ...Object.entries(agreement.fleissKappaPerLabel ?? {}).map(([label, value]) => ({ label: `κ ${label}`, value })),
+              // A statistic is null until some task has two answers; such bars are left out.
+              ...[{ label: 'Fleiss κ', value: agreement.fleissKappa }, { label: 'Krippendorff α', value: agreement.krippendorffAlpha },
+                ...Object.entries(agreement.fleissKappaPerLabel ?? {}).map(([label, value]) => ({ label: `κ ${label}`, value }))]
+                .flatMap(({ label, value }) => typeof value === 'number' ? [{ label, value }] : []),
             ]} />
           )}
           <BarChart title={quality.kind.toLowerCase().includes('box') ? 'Pairwise mean IoU' : 'Pairwise agreement'} max={1}
