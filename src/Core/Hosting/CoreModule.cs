@@ -16,6 +16,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Cube.Core.Hosting;
@@ -102,7 +103,8 @@ public static class CoreModule
             var options = new PostgreSqlStorageOptions { SchemaName = "cube_jobs", PrepareSchemaIfNecessary = true };
             return new PostgreSqlStorage(new NpgsqlConnectionFactory(connection, options), options);
         });
-        services.AddHangfire(config => config.UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings());
+        services.AddHangfire((sp, config) => config.UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings()
+            .UseLogProvider(new HangfireLogBridge(sp.GetRequiredService<ILoggerFactory>())));
         var executes = role == HostRole.Worker || (role == HostRole.Server && builder.Configuration.GetValue($"{RunsOptions.SectionName}:ExecuteInServer", true));
         if (executes)
         {

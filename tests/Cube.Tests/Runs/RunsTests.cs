@@ -34,7 +34,7 @@ public abstract class RunsTests(CubeAppFixture app)
 {
     private static async Task<RunDto> WaitForAsync(HttpClient client, Guid id, Func<RunDto, bool> condition)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
             var run = (await client.GetFromJsonAsync<RunDto>($"/api/runs/{id}"))!;
@@ -72,7 +72,7 @@ public abstract class RunsTests(CubeAppFixture app)
         using var client = AdminClient(factory);
         var run = await EnqueueAsync(factory, "test.success", new GateParameters("hello"));
 
-        await handler.Started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await handler.Started.Task.WaitAsync(TimeSpan.FromSeconds(90));
         var running = await WaitForAsync(client, run.Id, r => r.State == "running" && r.Progress >= 10);
         Assert.Equal("started", running.Message);
 
@@ -103,7 +103,7 @@ public abstract class RunsTests(CubeAppFixture app)
         await using var _ = factory;
         using var client = AdminClient(factory);
         var run = await EnqueueAsync(factory, "test.cancel", new GateParameters("x"));
-        await handler.Started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await handler.Started.Task.WaitAsync(TimeSpan.FromSeconds(90));
 
         (await client.PostAsync($"/api/runs/{run.Id}/cancel", null)).EnsureSuccessStatusCode();
         var cancelled = await WaitForAsync(client, run.Id, r => r.State == "cancelled");
@@ -117,7 +117,7 @@ public abstract class RunsTests(CubeAppFixture app)
         await using var _ = factory;
         using var client = AdminClient(factory);
         var run = await EnqueueAsync(factory, "test.sse", new GateParameters("x"));
-        await handler.Started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await handler.Started.Task.WaitAsync(TimeSpan.FromSeconds(90));
 
         using var response = await client.GetAsync($"/api/runs/{run.Id}/events", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
