@@ -135,8 +135,12 @@ internal static class RunOutcome
 {
     private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web);
 
+    /// <summary>How long a request that asked to wait holds on before it answers 202 with the run to follow.</summary>
+    private static readonly TimeSpan MostWait = TimeSpan.FromMinutes(5);
+
     public static async Task<IResult> WaitAsync(Guid runId, RunService runs, CancellationToken cancellationToken)
     {
+        var until = DateTime.UtcNow + MostWait;
         while (true)
         {
             var run = await runs.FindAsync(runId, cancellationToken) ?? throw new NotFoundException("Run", runId.ToString());
@@ -152,6 +156,7 @@ internal static class RunOutcome
                     return TypedResults.Problem(statusCode: 409, title: "The run was cancelled", detail: run.Message,
                         extensions: new Dictionary<string, object?> { ["runId"] = run.Id });
             }
+            if (DateTime.UtcNow > until) return TypedResults.Accepted($"/api/runs/{run.Id}", RunDto.From(run));
             await Task.Delay(100, cancellationToken);
         }
     }
