@@ -95,6 +95,7 @@ public sealed class TrainingJobHandler(IEnumerable<ITrainingExecutor> executors,
             int? modelVersion = null;
             if (result.Succeeded && result.Model is { } produced)
             {
+                // Final before the registration's save, which writes the job too: a reader never sees a later message change.
                 job.Message = $"Succeeded: model {produced.ModelName}";
                 try
                 {
@@ -102,8 +103,6 @@ public sealed class TrainingJobHandler(IEnumerable<ITrainingExecutor> executors,
                     var version = await context.Services.GetRequiredService<ModelRegistry>().RegisterFromJobAsync(job, produced.ModelName, produced.ArtifactPath,
                         produced.Flavor, $"Trained by job '{job.Name}'", produced.SignatureJson, CancellationToken.None);
                     modelVersion = version.Number;
-                    job.Message = $"Succeeded: model {produced.ModelName} version {version.Number}";
-                    await db.SaveChangesAsync(CancellationToken.None);
                 }
                 catch (CubeException e)
                 {
