@@ -5,7 +5,6 @@ using Cube.Labeling.Data;
 using Cube.Labeling.Formats.Interchange;
 using Cube.Labeling.Projects;
 using Cube.Labeling.Quality;
-using Microsoft.EntityFrameworkCore;
 
 namespace Cube.Labeling.Formats;
 
@@ -29,8 +28,6 @@ public enum ExportFormat
 /// </summary>
 public sealed class InterchangeExport(LabelingDbContext db)
 {
-    private const int PageSize = 1_000;
-
     public static ExportFormat Parse(string? format) => (format ?? "jsonl").ToLowerInvariant() switch
     {
         "jsonl" => ExportFormat.Jsonl,
@@ -98,27 +95,14 @@ public sealed class InterchangeExport(LabelingDbContext db)
     public async IAsyncEnumerable<InterchangeTask> TasksAsync(LabelingProject project, LabelConfig config,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        long after = -1;
-        while (true)
+        await foreach (var (task, counted) in ResultExport.ReadAsync(db, project, cancellationToken))
         {
-            var tasks = await db.Tasks.AsNoTracking().Where(t => t.LabelingProjectId == project.Id && t.Ordinal > after)
-                .OrderBy(t => t.Ordinal).Take(PageSize).ToListAsync(cancellationToken);
-            if (tasks.Count == 0) yield break;
-            var ids = tasks.Select(t => t.Id).ToList();
-            var annotations = (await db.Annotations.AsNoTracking()
-                    .Where(a => ids.Contains(a.TaskId) && (a.Status == AnnotationStatus.Submitted || a.Status == AnnotationStatus.Accepted) && a.ResultJson != null)
-                    .ToListAsync(cancellationToken))
-                .GroupBy(a => a.TaskId).ToDictionary(g => g.Key, g => g.OrderBy(a => a.SubmittedAt).ThenBy(a => a.Id).ToList());
-            foreach (var task in tasks)
-            {
-                var own = annotations.GetValueOrDefault(task.Id) ?? [];
-                var results = own.Select(a => new InterchangeResult((JsonObject)JsonNode.Parse(a.ResultJson!)!, a.AnnotatorId.ToString())).ToList();
-                var final = task.GoldAnswerJson is not null ? (JsonObject)JsonNode.Parse(task.GoldAnswerJson)!
-                    : own.Where(a => a.Status == AnnotationStatus.Accepted).MaxBy(a => a.UpdatedAt) is { } accepted ? (JsonObject)JsonNode.Parse(accepted.ResultJson!)!
-                    : Consensus(config, results);
-                yield return new InterchangeTask((JsonObject)JsonNode.Parse(task.DataJson)!, results, [], final, task.Id.ToString());
-            }
-            after = tasks[^1].Ordinal;
+            var own = counted.Where(a => a.ResultJson is not null).ToList();
+            var results = own.Select(a => new InterchangeResult((JsonObject)JsonNode.Parse(a.ResultJson!)!, a.AnnotatorId.ToString())).ToList();
+            var final = task.GoldAnswerJson is not null ? (JsonObject)JsonNode.Parse(task.GoldAnswerJson)!
+                : own.Where(a => a.Status == AnnotationStatus.Accepted).MaxBy(a => a.UpdatedAt) is { } accepted ? (JsonObject)JsonNode.Parse(accepted.ResultJson!)!
+                : Consensus(config, results);
+            yield return new InterchangeTask((JsonObject)JsonNode.Parse(task.DataJson)!, results, [], final, task.Id.ToString());
         }
     }
 

@@ -20,7 +20,7 @@ public sealed class ResultExport(LabelingDbContext db)
     public async Task WriteJsonLinesAsync(LabelingProject project, Stream output, CancellationToken cancellationToken)
     {
         await using var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
-        await foreach (var (task, annotations) in ReadAsync(project, cancellationToken))
+        await foreach (var (task, annotations) in ReadAsync(db, project, cancellationToken))
         {
             var line = new JsonObject
             {
@@ -45,7 +45,7 @@ public sealed class ResultExport(LabelingDbContext db)
         if (!config.IsClassification) throw new UnprocessableException($"CSV export is for classification; this project is {config.Kind}. Use JSONL.");
         await using var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
         await writer.WriteLineAsync("task,item,annotator,labels");
-        await foreach (var (task, annotations) in ReadAsync(project, cancellationToken))
+        await foreach (var (task, annotations) in ReadAsync(db, project, cancellationToken))
         {
             using var data = JsonDocument.Parse(task.DataJson);
             var item = data.RootElement.TryGetProperty("text", out var text) ? text.ToString()
@@ -59,8 +59,11 @@ public sealed class ResultExport(LabelingDbContext db)
         }
     }
 
-    /// <summary>Tasks in order with their counted annotations, a page at a time so large projects stream.</summary>
-    private async IAsyncEnumerable<(LabelingTask Task, List<Annotation> Annotations)> ReadAsync(LabelingProject project,
+    /// <summary>
+    /// Tasks in order with their counted annotations (submitted or accepted, in submission order), a page at a time so
+    /// large projects stream. Every export format reads the project through here.
+    /// </summary>
+    internal static async IAsyncEnumerable<(LabelingTask Task, List<Annotation> Annotations)> ReadAsync(LabelingDbContext db, LabelingProject project,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         long after = -1;
