@@ -27,8 +27,7 @@ public static class AccessRules
         var parsed = new SortedDictionary<string, ProjectRole>(StringComparer.Ordinal);
         foreach (var (tag, role) in rules)
         {
-            if (tag.Length is 0 or > 64 || !tag.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
-                throw new ValidationException("rules", $"Tag '{tag}' is not valid: up to 64 letters, digits, '-', '_', '.' or ':'.");
+            if (!DocumentsApi.IsValidTag(tag)) throw new ValidationException("rules", $"Tag '{tag}' is not valid: {DocumentsApi.TagRule}.");
             if (!Enum.TryParse<ProjectRole>(role, ignoreCase: true, out var parsedRole) || !Enum.IsDefined(parsedRole) || int.TryParse(role, out _))
                 throw new ValidationException("rules", $"Role '{role}' of tag '{tag}' is not one of viewer, annotator, reviewer, manager.");
             parsed[tag] = parsedRole;

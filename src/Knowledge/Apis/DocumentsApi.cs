@@ -65,10 +65,15 @@ public static class DocumentsApi
     {
         var tags = values.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         foreach (var tag in tags)
-            if (tag.Length > 64 || !tag.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
-                throw new ValidationException("tags", $"Tag '{tag}' is not valid: up to 64 letters, digits, '-', '_', '.' or ':'.");
+            if (!IsValidTag(tag)) throw new ValidationException("tags", $"Tag '{tag}' is not valid: {TagRule}.");
         return tags;
     }
+
+    internal const string TagRule = "up to 64 letters, digits, '-', '_', '.' or ':'";
+
+    /// <summary>A document tag (also the key of an access rule): 1 to 64 ASCII letters, digits, '-', '_', '.' or ':'.</summary>
+    internal static bool IsValidTag(string tag) =>
+        tag.Length is > 0 and <= 64 && tag.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':');
 
     private static async Task<Results<Accepted<AddDocumentsResult>, Ok<AddDocumentsResult>>> UploadAsync(string kb, HttpContext http, ClaimsPrincipal user,
         KnowledgeDbContext db, IObjectStore store, RunService runs, IOptions<KnowledgeOptions> options, TimeProvider time, CancellationToken cancellationToken)
