@@ -4,6 +4,7 @@ using Cube.Core.Identity;
 using Cube.Core.Runs;
 using Cube.Core.Storage;
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
@@ -103,6 +104,11 @@ public static class CoreModule
             var options = new PostgreSqlStorageOptions { SchemaName = "cube_jobs", PrepareSchemaIfNecessary = true };
             return new PostgreSqlStorage(new NpgsqlConnectionFactory(connection, options), options);
         });
+        // Same for the job activator: Hangfire registers the process-wide JobActivator.Current, which is whichever host
+        // configured Hangfire last. A host that resolved it after another host started would execute its own jobs in the
+        // other host's container: the executor then claims the run in the wrong database, finds nothing, and the run
+        // stays queued forever. Each container activates jobs from its own services.
+        services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((sp, config) => config.UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings()
             .UseLogProvider(new HangfireLogBridge(sp.GetRequiredService<ILoggerFactory>())));
         var executes = role == HostRole.Worker || (role == HostRole.Server && builder.Configuration.GetValue($"{RunsOptions.SectionName}:ExecuteInServer", true));
@@ -113,6 +119,7 @@ public static class CoreModule
                 o.WorkerCount = sp.GetRequiredService<IOptions<RunsOptions>>().Value.WorkerCount;
                 o.ServerName = sp.GetRequiredService<WorkerIdentity>().Id;
                 o.ShutdownTimeout = TimeSpan.FromSeconds(10);
+                o.Activator = sp.GetRequiredService<JobActivator>();
             });
             services.AddHostedService<RunRecovery>();
         }

@@ -33,4 +33,23 @@ public sealed class HangfireIsolationTests(SqliteCubeApp app) : IClassFixture<Sq
         var run = await scope.ServiceProvider.GetRequiredService<RunService>().EnqueueAsync("datahub.gc", new { }, null, null);
         Assert.Equal(RunState.Queued, run.State);
     }
+
+    [Fact]
+    public async Task EachHost_ActivatesJobsFromItsOwnContainer_WhateverHostConfiguredHangfireLast()
+    {
+        // No server in this host, so nothing resolves its job activator while it starts; it does configure Hangfire...
+        await using var first = app.WithSettings(new Dictionary<string, string?> { ["Cube:Runs:ExecuteInServer"] = "false" });
+        _ = first.Services.GetRequiredService<IBackgroundJobClient>();
+        // ...and a second host configures Hangfire's process-wide globals after it.
+        await using var second = app.WithSettings(new Dictionary<string, string?>());
+        _ = second.Services.GetRequiredService<IBackgroundJobClient>();
+
+        var activator = first.Services.GetRequiredService<JobActivator>();
+        using var connection = first.Services.GetRequiredService<JobStorage>().GetConnection();
+        var job = new BackgroundJob("1", Hangfire.Common.Job.FromExpression<RunExecutor>(x => x.ExecuteAsync(Guid.Empty, CancellationToken.None)), DateTime.UtcNow);
+        using var scope = activator.BeginScope(new JobActivatorContext(connection, job, new JobCancellationToken(false)));
+        // The executor a job of the first host runs must see the first host's services (its database, its worker id).
+        Assert.Same(first.Services.GetRequiredService<WorkerIdentity>(), scope.Resolve(typeof(WorkerIdentity)));
+        Assert.NotSame(second.Services.GetRequiredService<WorkerIdentity>(), scope.Resolve(typeof(WorkerIdentity)));
+    }
 }
