@@ -89,6 +89,7 @@ public static class CoreModule
 
         // Background runs.
         services.AddSingleton<WorkerIdentity>();
+        services.AddSingleton<LocalDispatch>();
         services.AddSingleton<RunHandlerRegistry>();
         services.AddScoped<RunService>();
         services.AddTransient<RunExecutor>();

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using Cube.Core.Data;
 using Cube.Core.Errors;
@@ -13,6 +15,50 @@ namespace Cube.Core.Runs;
 public sealed class WorkerIdentity
 {
     public string Id { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>
+    /// Whether the worker that wrote <paramref name="workerId"/> is provably gone: it ran on this machine in a process
+    /// that no longer exists. Anything else (another machine, a live process, a reused process id such as a restarted
+    /// container's) has to be judged by its heartbeat.
+    /// </summary>
+    public bool IsDeadLocalWorker(string? workerId)
+    {
+        if (workerId is null || workerId == Id) return false;
+        var parts = workerId.Split('/');
+        if (parts.Length != 3 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], out var pid)) return false;
+        // Two hosts in one process (tests, a server beside a worker) share the pid; a live process is judged by its heartbeat.
+        if (pid == Environment.ProcessId) return false;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+    }
+}
+
+/// <summary>
+/// Runs this process has put on its in-process queue that no worker has taken yet. With the in-process queue a run
+/// is only as safe as the process that queued it; recovery in every process re-queues runs left waiting too long
+/// (their process may be gone), once per process, and this set keeps it from queuing the same run twice.
+/// </summary>
+public sealed class LocalDispatch
+{
+    private readonly ConcurrentDictionary<Guid, byte> _pending = new();
+
+    /// <summary>Marks a run as on this process's queue; false when it already is.</summary>
+    public bool TryAdd(Guid runId) => _pending.TryAdd(runId, 0);
+
+    public void Taken(Guid runId) => _pending.TryRemove(runId, out _);
+
+    public bool Contains(Guid runId) => _pending.ContainsKey(runId);
 }
 
 /// <summary>
@@ -24,6 +70,7 @@ public sealed class RunExecutor(
     IServiceProvider services,
     RunHandlerRegistry handlers,
     WorkerIdentity worker,
+    LocalDispatch dispatch,
     IOptions<RunsOptions> options,
     TimeProvider time,
     ILogger<RunExecutor> logger)
@@ -32,6 +79,16 @@ public sealed class RunExecutor(
     [AutomaticRetry(Attempts = 0)]
     public async Task ExecuteAsync(Guid runId, CancellationToken cancellationToken)
     {
+        dispatch.Taken(runId);
+        // A process without a handler for this kind (an older version beside a newer one) leaves the run to one that has it.
+        var kind = await UpdateAsync(db => db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => r.Kind).FirstOrDefaultAsync());
+        if (kind is null) return;
+        if (!handlers.TryGet(kind, out var handler))
+        {
+            logger.LogWarning("Run {RunId} is of kind '{Kind}', which this process cannot run; it stays queued for one that can", runId, kind);
+            return;
+        }
+
         var now = time.GetUtcNow();
         // Exactly one worker moves a run out of Queued; a duplicate queue entry finds nothing to claim and returns.
         var claimed = await UpdateAsync(db => db.Runs
@@ -46,11 +103,6 @@ public sealed class RunExecutor(
         if (claimed == 0) return;
 
         var run = await UpdateAsync(db => db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId));
-        if (!handlers.TryGet(run.Kind, out var handler))
-        {
-            await FinishAsync(runId, RunState.Failed, null, $"No handler for run kind '{run.Kind}' in this process.");
-            return;
-        }
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var cancelRequested = false;

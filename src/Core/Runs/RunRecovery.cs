@@ -9,11 +9,20 @@ using Microsoft.Extensions.Options;
 namespace Cube.Core.Runs;
 
 /// <summary>
-/// Makes sure no run silently disappears. At start-up with the in-process queue, every queued run is queued again
-/// and every running one is orphaned (its process is gone). Periodically, a running run whose heartbeat is older
-/// than <see cref="RunsOptions.OrphanAfter"/> is re-queued when idempotent and failed with a reason otherwise.
+/// Makes sure no run silently disappears. With the in-process queue, a queued run lives in the memory of the process
+/// that queued it: at start-up every queued run is queued again here, and later every run left waiting longer than
+/// <see cref="RunsOptions.OrphanAfter"/> (its process may have died; if not, whichever worker claims it first runs it).
+/// A running run whose heartbeat is older than <see cref="RunsOptions.OrphanAfter"/>, or whose worker was a process
+/// of this machine that is gone, is re-queued when idempotent and failed with a reason otherwise. A run with a fresh
+/// heartbeat belongs to a live worker, possibly another server on the same database, and is left alone.
 /// </summary>
-public sealed class RunRecovery(IServiceScopeFactory scopes, IOptions<RunsOptions> options, TimeProvider time, ILogger<RunRecovery> logger) : BackgroundService
+public sealed class RunRecovery(
+    IServiceScopeFactory scopes,
+    WorkerIdentity worker,
+    LocalDispatch dispatch,
+    IOptions<RunsOptions> options,
+    TimeProvider time,
+    ILogger<RunRecovery> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -39,18 +48,22 @@ public sealed class RunRecovery(IServiceScopeFactory scopes, IOptions<RunsOption
         var staleBefore = time.GetUtcNow() - options.Value.OrphanAfter;
         var touched = 0;
 
-        if (startup && inProcessQueue)
+        if (inProcessQueue)
         {
-            // The in-process queue died with the previous process; the run table still knows what was waiting.
-            var queued = await db.Runs.AsNoTracking().Where(r => r.State == RunState.Queued).Select(r => r.Id).ToListAsync(cancellationToken);
+            var waiting = await db.Runs.AsNoTracking().Where(r => r.State == RunState.Queued && (startup || r.CreatedAt < staleBefore))
+                .Select(r => r.Id).ToListAsync(cancellationToken);
+            // Once per process: a run already on this process's queue is not queued here again.
+            var queued = waiting.Where(dispatch.TryAdd).ToList();
             foreach (var id in queued) jobs.Enqueue<RunExecutor>(x => x.ExecuteAsync(id, CancellationToken.None));
             touched += queued.Count;
-            if (queued.Count > 0) logger.LogInformation("Queued {Count} runs left waiting by the previous process", queued.Count);
+            if (queued.Count > 0 && startup) logger.LogInformation("Queued {Count} runs left waiting by a previous process", queued.Count);
+            else if (queued.Count > 0) logger.LogWarning("Queued {Count} runs that waited longer than {OrphanAfter}; the process that queued them may be gone", queued.Count, options.Value.OrphanAfter);
         }
 
-        var orphans = await db.Runs.AsNoTracking()
-            .Where(r => r.State == RunState.Running && ((startup && inProcessQueue) || r.HeartbeatAt == null || r.HeartbeatAt < staleBefore))
+        var running = await db.Runs.AsNoTracking()
+            .Where(r => r.State == RunState.Running && (startup || r.HeartbeatAt == null || r.HeartbeatAt < staleBefore))
             .ToListAsync(cancellationToken);
+        var orphans = running.Where(r => r.HeartbeatAt is null || r.HeartbeatAt < staleBefore || worker.IsDeadLocalWorker(r.WorkerId)).ToList();
         foreach (var run in orphans)
         {
             var now = time.GetUtcNow();
@@ -63,7 +76,7 @@ public sealed class RunRecovery(IServiceScopeFactory scopes, IOptions<RunsOption
                     .SetProperty(r => r.State, RunState.Queued)
                     .SetProperty(r => r.WorkerId, (string?)null)
                     .SetProperty(r => r.Message, $"Re-queued after its worker stopped ({run.WorkerId})"), cancellationToken);
-                if (changed > 0) jobs.Enqueue<RunExecutor>(x => x.ExecuteAsync(run.Id, CancellationToken.None));
+                if (changed > 0 && (!inProcessQueue || dispatch.TryAdd(run.Id))) jobs.Enqueue<RunExecutor>(x => x.ExecuteAsync(run.Id, CancellationToken.None));
             }
             else
             {

@@ -3,11 +3,12 @@ using Cube.Core.Data;
 using Cube.Core.Errors;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Cube.Core.Runs;
 
 /// <summary>Creates runs, queues them and answers questions about them.</summary>
-public sealed class RunService(CoreDbContext db, IBackgroundJobClient jobs, RunHandlerRegistry handlers, TimeProvider time)
+public sealed class RunService(CoreDbContext db, IBackgroundJobClient jobs, RunHandlerRegistry handlers, LocalDispatch dispatch, IOptions<RunsOptions> options, TimeProvider time)
 {
     /// <summary>Records a queued run and hands its id to the job queue. The row is committed first, so a lost queue entry is recoverable.</summary>
     public async Task<Run> EnqueueAsync(string kind, object parameters, Guid? ownerId, Guid? projectId, CancellationToken cancellationToken = default)
@@ -25,6 +26,7 @@ public sealed class RunService(CoreDbContext db, IBackgroundJobClient jobs, RunH
         };
         db.Runs.Add(run);
         await db.SaveChangesAsync(cancellationToken);
+        if (!options.Value.UsesPostgresQueue) dispatch.TryAdd(run.Id);
         jobs.Enqueue<RunExecutor>(x => x.ExecuteAsync(run.Id, CancellationToken.None));
         return run;
     }

@@ -214,6 +214,59 @@ public abstract class RunsTests(CubeAppFixture app)
         Assert.Equal(0, unsafeHandler.Executions);
         await WaitForAsync(client, waiting, r => r.State == "succeeded");
     }
+
+    [Fact]
+    public async Task ASecondServerStarting_LeavesTheRunningRunsOfALiveOneAlone()
+    {
+        var (first, handler) = Server("test.two-servers");
+        await using var _ = first;
+        using var client = AdminClient(first);
+        var run = await EnqueueAsync(first, "test.two-servers", new GateParameters("x"));
+        await handler.Started.Task.WaitAsync(TimeSpan.FromSeconds(90));
+
+        var (second, secondHandler) = Server("test.two-servers");
+        await using var __ = second;
+        // The start-up pass of the second server, run here to know it has finished.
+        var recovery = ActivatorUtilities.CreateInstance<RunRecovery>(second.Services);
+        Assert.Equal(0, await recovery.RecoverAsync(startup: true, CancellationToken.None));
+
+        handler.Gate.SetResult();
+        var done = await WaitForAsync(client, run.Id, r => r.State == "succeeded");
+        Assert.Equal(1, done.Attempt);
+        Assert.Equal(0, secondHandler.Executions);
+    }
+
+    [Fact]
+    public async Task ARunLeftQueuedByAProcessThatDied_IsRunByAServerThatStayedUp()
+    {
+        var (live, handler) = Server("test.left-queued");
+        await using var _ = live;
+        handler.Gate.SetResult();
+        using var client = AdminClient(live);
+        Guid left, fresh;
+        using (var scope = live.Services.CreateScope())
+        {
+            // Two queued rows no queue of this process holds: one from a process gone for minutes, one just queued elsewhere.
+            var db = scope.ServiceProvider.GetRequiredService<CoreDbContext>();
+            Run Queued(DateTimeOffset at) => new()
+            {
+                Kind = "test.left-queued", State = RunState.Queued, Idempotent = true, CreatedAt = at, Message = "Queued",
+                ParametersJson = JsonSerializer.Serialize(new GateParameters("late"), new JsonSerializerOptions(JsonSerializerDefaults.Web)),
+            };
+            var a = Queued(DateTimeOffset.UtcNow.AddMinutes(-5));
+            var b = Queued(DateTimeOffset.UtcNow);
+            db.Runs.AddRange(a, b);
+            await db.SaveChangesAsync();
+            (left, fresh) = (a.Id, b.Id);
+        }
+
+        var recovery = ActivatorUtilities.CreateInstance<RunRecovery>(live.Services);
+        Assert.Equal(1, await recovery.RecoverAsync(startup: false, CancellationToken.None));
+        Assert.Equal("late", (await WaitForAsync(client, left, r => r.State == "succeeded")).Result!.Value.GetProperty("echoed").GetString());
+        Assert.Equal("queued", (await client.GetFromJsonAsync<RunDto>($"/api/runs/{fresh}"))!.State);
+        // Queued once per process: the next pass does not queue the same run again.
+        Assert.Equal(0, await recovery.RecoverAsync(startup: false, CancellationToken.None));
+    }
 }
 
 public sealed class SqliteRunsTests(SqliteCubeApp app) : RunsTests(app), IClassFixture<SqliteCubeApp>;
