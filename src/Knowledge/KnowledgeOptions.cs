@@ -31,8 +31,11 @@ public sealed class ChunkingOptions
 
 public sealed class EmbeddingOptions
 {
-    /// <summary><c>Hashing</c> (built in, no network) or <c>OpenAI</c> (any OpenAI-compatible <c>/embeddings</c> endpoint).</summary>
-    [RegularExpression("^(Hashing|OpenAI)$")]
+    /// <summary>
+    /// <c>Hashing</c> (built in, no network), <c>OpenAI</c> (any OpenAI-compatible <c>/embeddings</c> endpoint) or
+    /// <c>Onnx</c> (a local sentence-embedding model file, see <see cref="ModelPath"/>).
+    /// </summary>
+    [RegularExpression("^(Hashing|OpenAI|Onnx)$")]
     public string Provider { get; set; } = "Hashing";
 
     /// <summary>Vector length of the hashing embedder; for OpenAI, the requested dimensions when the model supports it.</summary>
@@ -43,6 +46,19 @@ public sealed class EmbeddingOptions
     public string? Endpoint { get; set; }
     public string? Model { get; set; }
     public string? ApiKey { get; set; }
+
+    /// <summary>For <c>Onnx</c>: the <c>.onnx</c> file of a BERT-family sentence encoder.</summary>
+    public string? ModelPath { get; set; }
+
+    /// <summary>For <c>Onnx</c>: its WordPiece <c>vocab.txt</c>; by default the one beside the model.</summary>
+    public string? VocabularyPath { get; set; }
+
+    /// <summary>For <c>Onnx</c>: longer texts are cut to this many tokens (the model's limit; chunks are sized well below it).</summary>
+    [Range(3, 8192)]
+    public int ModelMaxTokens { get; set; } = 512;
+
+    /// <summary>For <c>Onnx</c>: whether the model is uncased.</summary>
+    public bool LowerCase { get; set; } = true;
 
     /// <summary>Texts per embeddings request.</summary>
     [Range(1, 4096)]

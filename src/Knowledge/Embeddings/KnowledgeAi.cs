@@ -6,7 +6,7 @@ using OpenAI;
 namespace Cube.Knowledge.Embeddings;
 
 /// <summary>
-/// The model clients of the module, built from configuration: the embedder (built-in hashing or OpenAI-compatible)
+/// The model clients of the module, built from configuration: the embedder (built-in hashing, OpenAI-compatible or a local ONNX model)
 /// and, when configured, the chat model. Both speak Microsoft.Extensions.AI so any compatible client can stand in.
 /// </summary>
 public sealed class KnowledgeAi : IDisposable
@@ -18,11 +18,24 @@ public sealed class KnowledgeAi : IDisposable
         if (embeddings.Provider == "OpenAI")
         {
             if (string.IsNullOrWhiteSpace(embeddings.Endpoint) || string.IsNullOrWhiteSpace(embeddings.Model))
-                throw new OptionsValidationException(KnowledgeOptions.SectionName, typeof(KnowledgeOptions),
-                    [$"{KnowledgeOptions.SectionName}:Embeddings:Endpoint and :Model are required when the provider is OpenAI."]);
+                throw Invalid($"{KnowledgeOptions.SectionName}:Embeddings:Endpoint and :Model are required when the provider is OpenAI.");
             Embedder = new OpenAI.Embeddings.EmbeddingClient(embeddings.Model, Credential(embeddings.ApiKey), ClientOptions(embeddings.Endpoint))
                 .AsIEmbeddingGenerator(embeddings.Dimensions);
             EmbeddingModel = embeddings.Model;
+        }
+        else if (embeddings.Provider == "Onnx")
+        {
+            if (string.IsNullOrWhiteSpace(embeddings.ModelPath))
+                throw Invalid($"{KnowledgeOptions.SectionName}:Embeddings:ModelPath is required when the provider is Onnx.");
+            try
+            {
+                var onnx = new OnnxEmbeddingGenerator(embeddings.ModelPath, embeddings.VocabularyPath, embeddings.ModelMaxTokens, embeddings.LowerCase);
+                (Embedder, EmbeddingModel) = (onnx, onnx.ModelId);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw Invalid($"{KnowledgeOptions.SectionName}:Embeddings: {e.Message}");
+            }
         }
         else
         {
@@ -63,6 +76,9 @@ public sealed class KnowledgeAi : IDisposable
         if (norm > 0 && Math.Abs(norm - 1) > 1e-4) System.Numerics.Tensors.TensorPrimitives.Divide(vector, norm, vector);
         return vector;
     }
+
+    private static OptionsValidationException Invalid(string message) =>
+        new(KnowledgeOptions.SectionName, typeof(KnowledgeOptions), [message]);
 
     private static ApiKeyCredential Credential(string? key) => new(string.IsNullOrWhiteSpace(key) ? "unused" : key);
 

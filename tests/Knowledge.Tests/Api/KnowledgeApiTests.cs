@@ -272,6 +272,36 @@ public abstract class KnowledgeApiTests(CubeAppFixture app, Fakes.FakeHttpServer
         Assert.Equal(1000, (await large.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("limit").GetInt32());
     }
 
+    [Fact]
+    public async Task AServerWithALocalOnnxModel_EmbedsAndSearchesWithIt_AndAnotherEmbedderRefusesVectorSearchOnIt()
+    {
+        using var models = new TempDirectory();
+        var model = Embeddings.TinyOnnxModel.Write(models.Path);
+        await using var onnx = app.WithSettings(new Dictionary<string, string?>
+        {
+            ["Cube:Knowledge:Embeddings:Provider"] = "Onnx",
+            ["Cube:Knowledge:Embeddings:ModelPath"] = model,
+        });
+        var (hashing, userName) = await app.CreateUserClientAsync("onnx-user");
+        var project = await app.CreateProjectAsync((userName, "manager"));
+        using var client = onnx.CreateClient();
+        client.DefaultRequestHeaders.Authorization = hashing.DefaultRequestHeaders.Authorization;
+
+        var kb = await ReadAsync<KnowledgeBaseDto>(await client.PostAsJsonAsync($"/api/projects/{project}/knowledge", new CreateKnowledgeBaseRequest("local-model", null)));
+        Assert.Equal("onnx:model", kb.EmbeddingModel);
+        var root = $"/api/projects/{project}/knowledge/{kb.Id}";
+        var added = await ReadAsync<AddDocumentsResult>(await client.PostAsync($"{root}/documents", Files(null,
+            ("pets.txt", "The cat sat on the mat."u8.ToArray()), ("ops.txt", "Every night the export backups run to the bucket."u8.ToArray()))));
+        Assert.Equal("succeeded", (await WaitAsync(client, added.Run!.Id)).State);
+
+        var result = await SearchAsync(client, root, "cat on a mat", "vector", k: 2);
+        Assert.Equal(("vector", "pets.txt"), (result.Mode, result.Hits[0].Document));
+        Assert.True(result.Hits[0].Score > result.Hits[1].Score);
+        // The default server embeds with the hashing model: vector search there would compare different spaces.
+        var refused = await hashing.PostAsJsonAsync($"{root}/search", new SearchRequest("cat", "vector", 2, null, null));
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+    }
+
     /// <summary>The (event, data) pairs of a server-sent event stream, read to its end.</summary>
     private static async Task<List<(string Event, string Data)>> ReadEventsAsync(HttpResponseMessage response)
     {
