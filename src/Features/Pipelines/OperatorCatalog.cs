@@ -51,7 +51,7 @@ public static class OperatorCatalog
         new(Info("lowercase", "Lower-cases text columns.", false, Req("columns"), ("columns", Columns())), p => new LowercaseOperator(p)),
         new(Info("tokenize", "Splits text into a token list, optional n-grams.", false, Req("column"),
             ("column", Str("Text column.")), ("output", Str("Output column (default {column}_tokens).")), ("pattern", Str("Separator regular expression.")),
-            ("lowercase", Bool(true)), ("ngrams", Int(1, 5, 1))), p => new TokenizeOperator(p)),
+            ("tokenizer", Enum("regex", "regex", "whitespace")), ("lowercase", Bool(true)), ("ngrams", Int(1, 5, 1))), p => new TokenizeOperator(p)),
         new(Info("ngrams", "Word n-grams of a token list: runs of min … max tokens joined by the separator.", false, Req("column"),
             ("column", Str("Token list column (from tokenize).")), ("output", Str("Output column (default {column}_ngrams).")),
             ("min", Int(1, 10, 1)), ("max", Int(1, 10, 2)), ("separator", Str("Joins the tokens of an n-gram (default a space)."))), p => new NgramsOperator(p)),

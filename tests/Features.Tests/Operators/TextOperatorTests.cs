@@ -71,7 +71,7 @@ public sealed class TextOperatorTests
         var (pipeline, output) = Run($"""
               - op: tokenize
                 column: doc
-                pattern: '\s+'
+                tokenizer: whitespace
               - name: weights
                 op: tfidf
                 column: doc_tokens
@@ -145,6 +145,43 @@ public sealed class TextOperatorTests
         Assert.Contains(online.OutputSchema.Names, n => n.StartsWith("doc_tokens_ngrams_tfidf_", StringComparison.Ordinal) && n.Contains(' '));
         var onlineRows = RowJson.ToRows(Docs).SelectMany(r => RowJson.ToRows(online.Transform(RowJson.ToFrame([JsonNode.Parse(r.ToJsonString())!.AsObject()], Docs.Schema)))).ToList();
         Assert.Equal(batchRows.Select(r => r.ToJsonString()), onlineRows.Select(r => r.ToJsonString()));
+    }
+
+    [Fact]
+    public void Tfidf_Columns_AreCheckedAfterFitting_ByLaterSteps()
+    {
+        const string steps = """
+              - op: tokenize
+                column: doc
+                tokenizer: whitespace
+              - name: weights
+                op: tfidf
+                column: doc_tokens
+                maxFeatures: 3
+              - name: use
+                op: derive
+                columns: {both: "doc_tokens_tfidf_apple + doc_tokens_tfidf_banana"}
+            """;
+        var (pipeline, output) = Run(steps, Docs);
+        TestData.AssertSame(
+            Column.OfFloat64(output["doc_tokens_tfidf_apple"].Float64.Zip(output["doc_tokens_tfidf_banana"].Float64, (a, b) => a + b).ToArray()), output["both"], "both");
+
+        Assert.Equal(["id", "doc", "doc_tokens_tfidf_apple", "doc_tokens_tfidf_banana", "doc_tokens_tfidf_cherry", "both"], pipeline.OutputSchema.Names);
+
+        // A later step naming a term outside the fitted vocabulary fails once the vocabulary is known, naming both steps.
+        var error = Assert.Throws<PipelineValidationException>(() => Run(steps.Replace("banana", "nope"), Docs));
+        var problem = Assert.Single(error.Errors);
+        Assert.Equal("use", problem.Step);
+        Assert.Contains("After fitting 'weights'", problem.Message);
+    }
+
+    [Fact]
+    public void Tokenize_RejectsPattern_WithWhitespaceTokenizer()
+    {
+        var error = Assert.Throws<PipelineValidationException>(() => FeaturePipeline.Compile(
+            PipelineSpec.Parse("steps:\n  - name: tok\n    op: tokenize\n    column: doc\n    tokenizer: whitespace\n    pattern: ','\n"),
+            new Dictionary<string, FrameSchema> { ["input"] = Docs.Schema }));
+        Assert.Equal(("tok", "pattern"), (error.Errors[0].Step, error.Errors[0].Field));
     }
 
     [Fact]
