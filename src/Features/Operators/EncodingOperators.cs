@@ -331,14 +331,17 @@ public sealed class DatetimePartsOperator(Params p) : FeatureOperator
 }
 
 /// <summary>
-/// Splits text into tokens on a separator pattern (default: anything but letters and digits), optionally lower-cased,
-/// with optional n-grams (tokens joined by a space) up to <c>ngrams</c>. Produces a list-of-strings column.
+/// Splits text into tokens on a separator pattern (default: anything but letters and digits), or on white space with
+/// <c>tokenizer: whitespace</c> (no regular expression), optionally lower-cased, with optional n-grams (tokens joined by a
+/// space) up to <c>ngrams</c>. Produces a list-of-strings column.
 /// </summary>
 public sealed class TokenizeOperator(Params p) : FeatureOperator
 {
     private readonly string _column = p.String("column");
     private readonly string _output = p.OptionalString("output") ?? $"{p.String("column")}_tokens";
     private readonly string _pattern = p.OptionalString("pattern") ?? @"[^\p{L}\p{N}]+";
+    private readonly bool _whitespace = p.Choice("tokenizer", "regex", "regex", "whitespace") == "whitespace";
+    private readonly bool _hasPattern = p.Has("pattern");
     private readonly bool _lowercase = p.Boolean("lowercase", true);
     private readonly int _ngrams = (int)p.Integer("ngrams", 1, 1, 5);
     private System.Text.RegularExpressions.Regex? _regex;
@@ -349,6 +352,7 @@ public sealed class TokenizeOperator(Params p) : FeatureOperator
     protected override FrameSchema BindCore(FrameSchema input)
     {
         RequireColumn(input, _column, "column", DataKind.String);
+        if (_whitespace && _hasPattern) throw new StepException("pattern", "A whitespace tokenizer takes no 'pattern'.");
         try
         {
             _regex = new System.Text.RegularExpressions.Regex(_pattern, System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
@@ -367,7 +371,10 @@ public sealed class TokenizeOperator(Params p) : FeatureOperator
         for (var i = 0; i < text.Length; i++)
         {
             if (text[i] is not { } s) continue;
-            var tokens = _regex!.Split(_lowercase ? s.ToLowerInvariant() : s).Where(t => t.Length > 0).ToArray();
+            var lowered = _lowercase ? s.ToLowerInvariant() : s;
+            var tokens = _whitespace
+                ? lowered.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
+                : _regex!.Split(lowered).Where(t => t.Length > 0).ToArray();
             if (_ngrams == 1)
             {
                 result[i] = tokens;
