@@ -25,6 +25,7 @@ internal static class CubeCommands
         root.Subcommands.Add(DatasetCommands.Build(console ?? CliConsole.System));
         root.Subcommands.Add(LabelCommands.Build(console ?? CliConsole.System));
         root.Subcommands.Add(KnowledgeCommands.Build(console ?? CliConsole.System));
+        root.Subcommands.Add(JobCommands.Build(console ?? CliConsole.System));
         return root;
     }
 

@@ -10,21 +10,15 @@ namespace Cube.Cli;
 /// database; they need the server URL, an API token and the project, from switches or <c>CUBE_URL</c>,
 /// <c>CUBE_TOKEN</c>, <c>CUBE_PROJECT</c>.
 /// </summary>
-internal sealed class DatasetCommands(CliConsole console)
+internal sealed class DatasetCommands(CliConsole terminal) : ServerCommands(terminal)
 {
-    public const string DefaultServer = "http://127.0.0.1:5080";
-    public const int Failed = 1;
-
-    private readonly Option<string?> _server = new("--server") { Description = $"Cube server URL (env CUBE_URL; default {DefaultServer}).", Recursive = true };
-    private readonly Option<string?> _token = new("--token") { Description = "API token (env CUBE_TOKEN).", Recursive = true };
-    private readonly Option<string?> _project = new("--project") { Description = "Project slug (env CUBE_PROJECT).", Recursive = true };
 
     /// <summary>The <c>dataset</c> command; <paramref name="console"/> says where output goes and which HTTP handler requests use.</summary>
     public static Command Build(CliConsole console) => new DatasetCommands(console).Command();
 
     private Command Command() => new("dataset", "Creates, lists, pushes, pulls, diffs and tags datasets on a Cube server.")
     {
-        _server, _token, _project, Create(), List(), Push(), Pull(), Log(), Diff(), Tag(),
+        Server, Token, Project, Create(), List(), Push(), Pull(), Log(), Diff(), Tag(),
     };
 
     private static Argument<string> NameArgument() => new("name") { Description = "Dataset name." };
@@ -41,7 +35,7 @@ internal sealed class DatasetCommands(CliConsole console)
         {
             var created = await api.SendJsonAsync<DatasetDto>(HttpMethod.Post, api.Datasets,
                 new CreateDatasetRequest(parse.GetValue(name)!, parse.GetValue(description), parse.GetValue(kind), parse.GetValue(tags) ?? []), cancellationToken);
-            console.Out.WriteLine($"Created dataset '{created.Name}' ({created.Kind}) in project '{api.Project}'.");
+            Terminal.Out.WriteLine($"Created dataset '{created.Name}' ({created.Kind}) in project '{api.Project}'.");
             return 0;
         });
         return command;
@@ -60,7 +54,7 @@ internal sealed class DatasetCommands(CliConsole console)
                 .Where(f => !string.IsNullOrEmpty(f.Item2)).Select(f => $"{f.Item1}={CubeApiClient.Escape(f.Item2!)}").ToList();
             var url = api.Datasets + (filters.Count == 0 ? "" : "?" + string.Join('&', filters));
             var datasets = await api.AllPagesAsync<DatasetDto>(url, cancellationToken);
-            WriteTable(console.Out, ["NAME", "KIND", "LATEST", "TAGS"],
+            WriteTable(Terminal.Out, ["NAME", "KIND", "LATEST", "TAGS"],
                 datasets.OrderBy(d => d.Name, StringComparer.Ordinal)
                     .Select(d => new[] { d.Name, d.Kind, d.LatestVersion == 0 ? "-" : $"v{d.LatestVersion}", string.Join(',', d.Tags) }));
             return 0;
@@ -80,7 +74,7 @@ internal sealed class DatasetCommands(CliConsole console)
         SetAction(command, async (parse, api, cancellationToken) =>
         {
             var files = DatasetTransfer.Collect(parse.GetValue(paths)!, parse.GetValue(prefix));
-            await new DatasetTransfer(api, console, parse.GetValue(name)!)
+            await new DatasetTransfer(api, Terminal, parse.GetValue(name)!)
                 .PushAsync(files, parse.GetValue(message), parse.GetValue(replace), Math.Max(0, parse.GetValue(retries)), cancellationToken);
             return 0;
         });
@@ -96,7 +90,7 @@ internal sealed class DatasetCommands(CliConsole console)
         SetAction(command, async (parse, api, cancellationToken) =>
         {
             var dataset = parse.GetValue(name)!;
-            await new DatasetTransfer(api, console, dataset).PullAsync(parse.GetValue(version)!, parse.GetValue(output) ?? dataset, cancellationToken);
+            await new DatasetTransfer(api, Terminal, dataset).PullAsync(parse.GetValue(version)!, parse.GetValue(output) ?? dataset, cancellationToken);
             return 0;
         });
         return command;
@@ -110,7 +104,7 @@ internal sealed class DatasetCommands(CliConsole console)
         {
             var versions = await api.AllPagesAsync<VersionDto>($"{api.Dataset(parse.GetValue(name)!)}/versions", cancellationToken);
             var authors = await UserNamesAsync(api, cancellationToken);
-            WriteTable(console.Out, ["VERSION", "TIME (UTC)", "AUTHOR", "FILES", "BYTES", "MESSAGE", "TAGS"],
+            WriteTable(Terminal.Out, ["VERSION", "TIME (UTC)", "AUTHOR", "FILES", "BYTES", "MESSAGE", "TAGS"],
                 versions.OrderByDescending(v => v.Number).Select(v => new[]
                 {
                     $"v{v.Number}", v.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
@@ -145,7 +139,7 @@ internal sealed class DatasetCommands(CliConsole console)
         {
             var diff = await api.GetAsync<DiffDto>(
                 $"{api.Dataset(parse.GetValue(name)!)}/diff?from={CubeApiClient.Escape(parse.GetValue(from)!)}&to={CubeApiClient.Escape(parse.GetValue(to)!)}", cancellationToken);
-            var o = console.Out;
+            var o = Terminal.Out;
             o.WriteLine($"v{diff.From} -> v{diff.To}");
             foreach (var f in diff.Added) o.WriteLine($"A  {f.Path}  ({ProgressBar.Bytes(f.Size)})");
             foreach (var f in diff.Removed) o.WriteLine($"D  {f.Path}  ({ProgressBar.Bytes(f.Size)})");
@@ -177,66 +171,9 @@ internal sealed class DatasetCommands(CliConsole console)
             var dataset = parse.GetValue(name)!;
             var set = await api.SendJsonAsync<TagDto>(HttpMethod.Put, $"{api.Dataset(dataset)}/tags/{CubeApiClient.Escape(parse.GetValue(tag)!)}",
                 new SetTagRequest(parse.GetValue(version)!), cancellationToken);
-            console.Out.WriteLine($"Tagged {dataset} v{set.Version} as '{set.Name}'.");
+            Terminal.Out.WriteLine($"Tagged {dataset} v{set.Version} as '{set.Name}'.");
             return 0;
         });
         return command;
-    }
-
-    /// <summary>Runs a verb with a connected client and turns API and transfer failures into a message and exit code 1.</summary>
-    private void SetAction(Command command, Func<ParseResult, CubeApiClient, CancellationToken, Task<int>> action) =>
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            var server = parse.GetValue(_server) ?? console.Variable("CUBE_URL") ?? DefaultServer;
-            var project = parse.GetValue(_project) ?? console.Variable("CUBE_PROJECT");
-            if (string.IsNullOrWhiteSpace(project))
-            {
-                console.Error.WriteLine("cube: no project: pass --project SLUG or set CUBE_PROJECT.");
-                return HostRunner.ConfigurationError;
-            }
-            // A trailing slash keeps a path in the server URL (http://host/cube/) when relative API paths are resolved against it.
-            if (!Uri.TryCreate(server.EndsWith('/') ? server : server + "/", UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
-            {
-                console.Error.WriteLine($"cube: '{server}' is not an http(s) URL.");
-                return HostRunner.ConfigurationError;
-            }
-            using var api = new CubeApiClient(baseUri, parse.GetValue(_token) ?? console.Variable("CUBE_TOKEN"), project, console.Handler);
-            try
-            {
-                return await action(parse, api, cancellationToken);
-            }
-            catch (ApiProblemException p)
-            {
-                console.Error.WriteLine($"cube: {p.Message}");
-                var where = new[] { ("file", p.Text("file")), ("row", p.Text("row")), ("column", p.Text("column")) }
-                    .Where(x => x.Item2 is not null).Select(x => $"{x.Item1} {x.Item2}").ToList();
-                if (where.Count > 0) console.Error.WriteLine($"  at {string.Join(", ", where)}");
-                return Failed;
-            }
-            catch (CliException e)
-            {
-                console.Error.WriteLine($"cube: {e.Message}");
-                return Failed;
-            }
-            catch (HttpRequestException e)
-            {
-                console.Error.WriteLine($"cube: cannot reach {baseUri}: {e.Message}");
-                return Failed;
-            }
-        });
-
-    private static string OneLine(string text)
-    {
-        var line = text.ReplaceLineEndings(" ");
-        return line.Length <= 60 ? line : line[..59] + "…";
-    }
-
-    /// <summary>Left-aligned columns separated by two spaces; the last column is not padded.</summary>
-    internal static void WriteTable(TextWriter output, string[] headers, IEnumerable<string[]> rows)
-    {
-        var all = rows.Prepend(headers).ToList();
-        var widths = headers.Select((_, i) => all.Max(r => r[i].Length)).ToArray();
-        foreach (var row in all)
-            output.WriteLine(string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]))).TrimEnd());
     }
 }

@@ -1,8 +1,6 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using Cube.Core.Text;
 
 namespace Cube.Features.Pipelines;
 
@@ -29,13 +27,11 @@ public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, Input
         JsonNode? root;
         try
         {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(text));
-            root = stream.Documents.Count == 0 ? null : ToJson(stream.Documents[0].RootNode);
+            root = YamlJson.Parse(text);
         }
-        catch (YamlException e)
+        catch (YamlJsonException e)
         {
-            throw new PipelineValidationException([new PipelineError(null, null, $"The spec does not parse at line {e.Start.Line}, column {e.Start.Column}: {e.InnerException?.Message ?? e.Message}")]);
+            throw new PipelineValidationException([new PipelineError(null, e.Key, e.Key is null ? e.Message.Replace("The text does not parse", "The spec does not parse", StringComparison.Ordinal) : e.Message)]);
         }
         if (root is not JsonObject obj) throw new PipelineValidationException([new PipelineError(null, null, "The spec must be a mapping with 'name', 'inputs', 'steps' and 'output'.")]);
         return FromJson(obj);
@@ -119,44 +115,6 @@ public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, Input
 
     private static string? Text(JsonObject obj, string name) =>
         obj[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : obj[name] is JsonValue n ? n.ToJsonString() : null;
-
-    /// <summary>YAML to JSON with the YAML 1.2 core schema: plain scalars that look like numbers, booleans or null are typed.</summary>
-    private static JsonNode? ToJson(YamlNode node)
-    {
-        switch (node)
-        {
-            case YamlMappingNode map:
-            {
-                var obj = new JsonObject();
-                foreach (var (key, value) in map.Children)
-                {
-                    var name = ((YamlScalarNode)key).Value ?? "";
-                    if (obj.ContainsKey(name))
-                        throw new PipelineValidationException([new PipelineError(null, name, $"The key '{name}' appears twice (line {key.Start.Line}).")]);
-                    obj[name] = ToJson(value);
-                }
-                return obj;
-            }
-            case YamlSequenceNode sequence:
-                return new JsonArray(sequence.Children.Select(ToJson).ToArray());
-            case YamlScalarNode scalar:
-            {
-                var value = scalar.Value ?? "";
-                if (scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded) return JsonValue.Create(value);
-                switch (value)
-                {
-                    case "" or "~" or "null" or "Null" or "NULL": return null;
-                    case "true" or "True" or "TRUE": return JsonValue.Create(true);
-                    case "false" or "False" or "FALSE": return JsonValue.Create(false);
-                }
-                if (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var whole)) return JsonValue.Create(whole);
-                if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number)) return JsonValue.Create(number);
-                return JsonValue.Create(value);
-            }
-            default:
-                return null;
-        }
-    }
 }
 
 /// <summary>One validation problem: the step (null for the pipeline itself), the field within it, and what is wrong.</summary>
