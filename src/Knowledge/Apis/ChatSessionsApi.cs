@@ -18,7 +18,8 @@ public sealed record CreateChatSessionRequest(string? Title);
 public sealed record ChatSessionDto(Guid Id, Guid KnowledgeBaseId, string? Title, int MessageCount, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 public sealed record ChatMessageDto(int Ordinal, string Role, string Content, IReadOnlyList<Citation>? Citations, bool Extractive, DateTimeOffset CreatedAt);
 public sealed record ChatSessionDetailDto(ChatSessionDto Session, IReadOnlyList<ChatMessageDto> Messages);
-public sealed record SessionQuestionRequest(string Question, string? Mode, int? Passages, IReadOnlyList<string>? Tags);
+public sealed record SessionQuestionRequest(string Question, string? Mode, int? Passages, IReadOnlyList<string>? Tags,
+    double? VectorWeight = null, bool? Rerank = null);
 
 /// <summary>
 /// Chat sessions: conversations kept on the server, so a client sends only the new question and the history (with
@@ -109,7 +110,8 @@ public static class ChatSessionsApi
             .OrderByDescending(m => m.Ordinal).Take(HistoryTurns).ToListAsync(cancellationToken);
         var history = earlier.OrderBy(m => m.Ordinal).Select(m => new ChatTurn(m.Role, m.Content)).ToList();
 
-        var done = await SearchApi.StreamAsync(http, chat.AnswerAsync(knowledgeBase, request.Question, history, mode, passages, request.Tags, cancellationToken), cancellationToken);
+        var done = await SearchApi.StreamAsync(http, chat.AnswerAsync(knowledgeBase, request.Question, history, mode, passages, request.Tags, cancellationToken,
+            new SearchTuning(request.VectorWeight, request.Rerank)), cancellationToken);
         if (done is null) return;
         // Both turns are kept once the answer is complete, in one transaction; an answer cut off by the client is not kept.
         // The request token may already be cancelled by a client that hung up after the last event: the save must not depend on it.

@@ -19,7 +19,8 @@ namespace Cube.Knowledge.Apis;
 public sealed record SearchRequest(string Query, string? Mode, int? K, IReadOnlyList<Guid>? Documents, IReadOnlyList<string>? Tags,
     double? VectorWeight = null, bool? Rerank = null);
 public sealed record SearchResponse(string Mode, IReadOnlyList<RetrievedChunk> Hits);
-public sealed record ChatRequest(string Question, string? Mode, int? Passages, IReadOnlyList<ChatTurn>? History, IReadOnlyList<string>? Tags);
+public sealed record ChatRequest(string Question, string? Mode, int? Passages, IReadOnlyList<ChatTurn>? History, IReadOnlyList<string>? Tags,
+    double? VectorWeight = null, bool? Rerank = null);
 
 /// <summary>Retrieval (BM25, vector, hybrid) and chat with citations over a knowledge base; both need only the viewer role.</summary>
 public static class SearchApi
@@ -54,7 +55,8 @@ public static class SearchApi
         var history = request.History ?? [];
         if (history.Any(t => t.Role is not ("user" or "assistant"))) throw new ValidationException("history", "History roles are 'user' or 'assistant'.");
         var mode = Retriever.ParseMode(request.Mode);
-        await StreamAsync(http, chat.AnswerAsync(found, request.Question, history, mode, passages, request.Tags, cancellationToken), cancellationToken);
+        await StreamAsync(http, chat.AnswerAsync(found, request.Question, history, mode, passages, request.Tags, cancellationToken,
+            new SearchTuning(request.VectorWeight, request.Rerank)), cancellationToken);
     }
 
     /// <summary>Checks a question and the number of passages asked for; returns that number (the configured default when absent).</summary>

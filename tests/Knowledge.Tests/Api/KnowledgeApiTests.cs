@@ -411,6 +411,16 @@ public abstract class KnowledgeApiTests(CubeAppFixture app, Fakes.FakeHttpServer
         Assert.InRange(weighted.Hits[0].Score, 0.0, 1.0);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync($"{kb}/search", new SearchRequest("x", "bm25", 3, null, null, VectorWeight: 0.3))).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync($"{kb}/search", new SearchRequest("x", "hybrid", 3, null, null, VectorWeight: 1.5))).StatusCode);
+
+        // Chat takes the same tuning: reranked, its one passage is the reranker's choice.
+        static bool IsRerank(Fakes.RecordedRequest r) => r.PathAndQuery.StartsWith("/v1/rerank", StringComparison.Ordinal);
+        var reranks = openAi.Requests.Count(IsRerank);
+        var chat = await client.PostAsJsonAsync($"{kb}/chat", new ChatRequest("E4012 retention lock", "hybrid", 1, null, null, Rerank: true));
+        Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+        await chat.Content.ReadAsStringAsync();
+        Assert.Equal(reranks + 1, openAi.Requests.Count(IsRerank));
+        Assert.Contains("second region", openAi.Requests.Last(r => r.PathAndQuery.StartsWith("/v1/chat/completions", StringComparison.Ordinal)).Body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync($"{kb}/chat", new ChatRequest("x", "hybrid", 1, null, null, VectorWeight: 1.5))).StatusCode);
     }
 
     [Fact]
