@@ -95,12 +95,13 @@ public sealed class InterchangeExport(LabelingDbContext db)
     public async IAsyncEnumerable<InterchangeTask> TasksAsync(LabelingProject project, LabelConfig config,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var (task, counted) in ResultExport.ReadAsync(db, project, cancellationToken))
+        await foreach (var page in ResultExport.ReadAsync(db, project, cancellationToken))
         {
-            var own = counted.Where(a => a.ResultJson is not null).ToList();
-            var results = own.Select(a => new InterchangeResult((JsonObject)JsonNode.Parse(a.ResultJson!)!, a.AnnotatorId.ToString())).ToList();
+            var task = page.Task;
+            var own = page.Annotations.Where(a => page.Result(a) is not null).ToList();
+            var results = own.Select(a => new InterchangeResult((JsonObject)JsonNode.Parse(page.Result(a)!)!, a.AnnotatorId.ToString())).ToList();
             var final = task.GoldAnswerJson is not null ? (JsonObject)JsonNode.Parse(task.GoldAnswerJson)!
-                : own.Where(a => a.Status == AnnotationStatus.Accepted).MaxBy(a => a.UpdatedAt) is { } accepted ? (JsonObject)JsonNode.Parse(accepted.ResultJson!)!
+                : own.Where(a => a.Status == AnnotationStatus.Accepted).MaxBy(a => a.UpdatedAt) is { } accepted ? (JsonObject)JsonNode.Parse(page.Result(accepted)!)!
                 : Consensus(config, results);
             yield return new InterchangeTask((JsonObject)JsonNode.Parse(task.DataJson)!, results, [], final, task.Id.ToString());
         }
