@@ -6,6 +6,12 @@ public enum TaskOrdering
     Sequential,
     Random,
     Priority,
+    /// <summary>
+    /// Active learning: tasks whose most confident prediction is least confident come first (lowest top score, then
+    /// insertion order); tasks with no scored prediction follow all scored ones, in insertion order. The top score is
+    /// the highest <see cref="Prediction.Score"/> among a task's predictions, the one the annotator sees first.
+    /// </summary>
+    Uncertainty,
 }
 
 public enum LabelingProjectState
@@ -179,7 +185,7 @@ public sealed class Prediction
     public required string Model { get; set; }
     public string? ModelVersion { get; set; }
     public required string ResultJson { get; set; }
-    /// <summary>The model's confidence, 0..1; the lowest first is the uncertainty ordering's order.</summary>
+    /// <summary>The model's confidence, 0..1; the uncertainty ordering serves tasks by their highest score, lowest first.</summary>
     public double? Score { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }

@@ -24,6 +24,8 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
 {
     private const int CandidateBatch = 8;
     private const int ReclaimBatch = 200;
+    /// <summary>The top score given to tasks without a scored prediction: above any score (the check constraint caps scores at 1), so they come last.</summary>
+    private const double Unscored = 2;
 
     /// <summary>The annotator's current lease, their returned work, or a fresh task; null when nothing is left for them.</summary>
     public async Task<Lease?> NextAsync(LabelingProject project, Guid annotatorId, CancellationToken cancellationToken)
@@ -188,6 +190,8 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
         {
             TaskOrdering.Random => pool.OrderBy(t => t.RandomKey).ThenBy(t => t.Ordinal),
             TaskOrdering.Priority => pool.OrderByDescending(t => t.Priority).ThenBy(t => t.Ordinal),
+            // One correlated MAX per candidate over the predictions' task index; the database sorts, nothing is loaded here.
+            TaskOrdering.Uncertainty => pool.OrderBy(t => db.Predictions.Where(p => p.TaskId == t.Id).Max(p => p.Score) ?? Unscored).ThenBy(t => t.Ordinal),
             _ => pool.OrderBy(t => t.Ordinal),
         };
         return ordered.Select(t => t.Id);
@@ -199,11 +203,12 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
         {
             TaskOrdering.Random => "t.\"RandomKey\", t.\"Ordinal\"",
             TaskOrdering.Priority => "t.\"Priority\" DESC, t.\"Ordinal\"",
+            TaskOrdering.Uncertainty => "COALESCE((SELECT MAX(p.\"Score\") FROM labeling_predictions p WHERE p.\"TaskId\" = t.\"Id\"), 2), t.\"Ordinal\"",
             _ => "t.\"Ordinal\"",
         };
         // FOR UPDATE SKIP LOCKED: concurrent "next" calls each lock a different candidate instead of all contending for
         // the first; the conditional slot update still decides, so the guarantee does not rest on the lock.
-#pragma warning disable EF1002 // The interpolated part is one of three constant ORDER BY clauses above; values are parameters.
+#pragma warning disable EF1002 // The interpolated part is one of four constant ORDER BY clauses above; values are parameters.
         return await db.Database.SqlQueryRaw<Guid>(
             $"""
             SELECT t."Id" AS "Value" FROM labeling_tasks t

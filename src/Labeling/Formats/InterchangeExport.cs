@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cube.Core.Errors;
 using Cube.Labeling.Configs;
@@ -24,7 +25,8 @@ public enum ExportFormat
 /// A project's tasks as the format converters see them, read a page at a time: every counted annotation (submitted
 /// or accepted, as the JSONL export counts them; a reviewer's correction replaces the annotator's result) and the
 /// final result for single-result formats — the gold answer for gold tasks, else the latest accepted annotation, else
-/// the only annotation, else the consensus of the annotations (majority vote, box clustering at IoU 0.5, span voting).
+/// the only annotation, else the consensus of the annotations as the quality API computes it (majority vote, box
+/// clustering at IoU 0.5, span voting).
 /// </summary>
 public sealed class InterchangeExport(LabelingDbContext db)
 {
@@ -95,12 +97,13 @@ public sealed class InterchangeExport(LabelingDbContext db)
     public async IAsyncEnumerable<InterchangeTask> TasksAsync(LabelingProject project, LabelConfig config,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var (task, counted) in ResultExport.ReadAsync(db, project, cancellationToken))
+        await foreach (var page in ResultExport.ReadAsync(db, project, cancellationToken))
         {
-            var own = counted.Where(a => a.ResultJson is not null).ToList();
-            var results = own.Select(a => new InterchangeResult((JsonObject)JsonNode.Parse(a.ResultJson!)!, a.AnnotatorId.ToString())).ToList();
+            var task = page.Task;
+            var own = page.Annotations.Where(a => page.Result(a) is not null).ToList();
+            var results = own.Select(a => new InterchangeResult((JsonObject)JsonNode.Parse(page.Result(a)!)!, a.AnnotatorId.ToString())).ToList();
             var final = task.GoldAnswerJson is not null ? (JsonObject)JsonNode.Parse(task.GoldAnswerJson)!
-                : own.Where(a => a.Status == AnnotationStatus.Accepted).MaxBy(a => a.UpdatedAt) is { } accepted ? (JsonObject)JsonNode.Parse(accepted.ResultJson!)!
+                : own.Where(a => a.Status == AnnotationStatus.Accepted).MaxBy(a => a.UpdatedAt) is { } accepted ? (JsonObject)JsonNode.Parse(page.Result(accepted)!)!
                 : Consensus(config, results);
             yield return new InterchangeTask((JsonObject)JsonNode.Parse(task.DataJson)!, results, [], final, task.Id.ToString());
         }
@@ -111,29 +114,22 @@ public sealed class InterchangeExport(LabelingDbContext db)
     {
         if (results.Count == 0) return null;
         if (results.Count == 1) return results[0].Result;
+        // The same per-task consensus as the quality API's (ProjectQuality), at the default IoU threshold of 0.5.
+        var elements = results.Select((r, i) => (r.Source ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture), JsonSerializer.SerializeToElement(r.Result))).ToList();
         switch (config.Kind)
         {
             case LabelingKind.ImageClassification or LabelingKind.TextClassification:
-                // The most frequent label set; ties go to the earliest submitted, so the export is deterministic.
-                var sets = results.Select(r => Interchange.Interchange.Labels(r.Result).Order(StringComparer.Ordinal).ToList()).ToList();
-                var best = sets.GroupBy(s => string.Join('\u001f', s)).OrderByDescending(g => g.Count()).ThenBy(g => sets.FindIndex(s => string.Join('\u001f', s) == g.Key)).First().First();
-                return new JsonObject { ["labels"] = new JsonArray([.. best.Select(l => (JsonNode)l)]) };
+                return new JsonObject { ["labels"] = new JsonArray([.. ProjectQuality.LabelsOf(elements).Select(l => (JsonNode)l)]) };
             case LabelingKind.BoundingBoxes:
-                var boxes = BoxConsensus.Aggregate([.. results.Select((r, i) => new AnnotatorBoxes(r.Source ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    [.. Interchange.Interchange.Items(r.Result, "boxes").Select(b => new LabeledBox(Interchange.Interchange.String(b["label"]) ?? "",
-                        Interchange.Interchange.Get(b, "x"), Interchange.Interchange.Get(b, "y"), Interchange.Interchange.Get(b, "width"), Interchange.Interchange.Get(b, "height")))]))]);
                 return new JsonObject
                 {
-                    ["boxes"] = new JsonArray([.. boxes.Select(b => (JsonNode)new JsonObject
+                    ["boxes"] = new JsonArray([.. ProjectQuality.BoxesOf(elements, 0.5).Select(b => (JsonNode)new JsonObject
                     {
                         ["label"] = b.Box.Label, ["x"] = Math.Round(b.Box.X, 4), ["y"] = Math.Round(b.Box.Y, 4), ["width"] = Math.Round(b.Box.Width, 4), ["height"] = Math.Round(b.Box.Height, 4),
                     })]),
                 };
             case LabelingKind.NamedEntities:
-                var spans = SpanConsensus.Aggregate([.. results.Select((r, i) => (r.Source ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    (IReadOnlyList<LabeledSpan>)[.. Interchange.Interchange.Items(r.Result, "spans").Select(s => new LabeledSpan(Interchange.Interchange.String(s["label"]) ?? "",
-                        (int)Interchange.Interchange.Get(s, "start"), (int)Interchange.Interchange.Get(s, "end")))]))]);
-                return new JsonObject { ["spans"] = new JsonArray([.. spans.Select(s => (JsonNode)new JsonObject { ["label"] = s.Span.Label, ["start"] = s.Span.Start, ["end"] = s.Span.End })]) };
+                return new JsonObject { ["spans"] = new JsonArray([.. ProjectQuality.SpansOf(elements).Select(s => (JsonNode)new JsonObject { ["label"] = s.Span.Label, ["start"] = s.Span.Start, ["end"] = s.Span.End })]) };
             default:
                 return results[0].Result;
         }

@@ -56,30 +56,24 @@ public sealed class ProjectQuality(LabelingDbContext db)
     private sealed record Finished(Guid TaskId, string Annotator, JsonElement Result);
 
     /// <summary>
-    /// Annotations that count: submitted or accepted, not rejected by review. A corrected annotation counts with the
-    /// reviewer's result. Multi-label classification answers count as one nominal category (the sorted label set).
+    /// Annotations that count, read through the exports' task-page reader so both see the same set: submitted or
+    /// accepted (a rejected one is neither), a corrected one with the reviewer's result. Multi-label classification
+    /// answers count as one nominal category (the sorted label set).
     /// </summary>
-    private async Task<List<Finished>> FinishedAsync(Guid labelingId, CancellationToken cancellationToken)
+    private async Task<List<Finished>> FinishedAsync(LabelingProject project, CancellationToken cancellationToken)
     {
-        var rows = await db.Annotations.AsNoTracking()
-            .Where(a => a.LabelingProjectId == labelingId && (a.Status == AnnotationStatus.Submitted || a.Status == AnnotationStatus.Accepted)
-                && a.ReviewState != ReviewState.Rejected && a.ResultJson != null)
-            .Select(a => new { a.Id, a.TaskId, a.AnnotatorId, a.ResultJson, a.ReviewState })
-            .ToListAsync(cancellationToken);
-        var corrected = rows.Where(r => r.ReviewState == ReviewState.Corrected).Select(r => r.Id).ToList();
-        var corrections = corrected.Count == 0 ? [] : await db.Reviews.AsNoTracking()
-            .Where(r => corrected.Contains(r.AnnotationId) && r.CorrectedResultJson != null)
-            .Select(r => new { r.AnnotationId, r.CorrectedResultJson, r.CreatedAt })
-            .ToListAsync(cancellationToken);
-        var latest = corrections.GroupBy(c => c.AnnotationId).ToDictionary(g => g.Key, g => g.MaxBy(c => c.CreatedAt)!.CorrectedResultJson!);
-        return [.. rows.Select(r => new Finished(r.TaskId, r.AnnotatorId.ToString(),
-            JsonDocument.Parse(latest.GetValueOrDefault(r.Id) ?? r.ResultJson!).RootElement.Clone()))];
+        var finished = new List<Finished>();
+        await foreach (var page in Formats.ResultExport.ReadAsync(db, project, cancellationToken))
+            foreach (var annotation in page.Annotations)
+                if (page.Result(annotation) is { } result)
+                    finished.Add(new Finished(page.Task.Id, annotation.AnnotatorId.ToString(), JsonDocument.Parse(result).RootElement.Clone()));
+        return finished;
     }
 
     public async Task<QualityReportDto> ReportAsync(LabelingProject project, LabelConfig config, QualityPolicy policy, double iouThreshold, SpanMatch spanMatch,
         CancellationToken cancellationToken)
     {
-        var finished = await FinishedAsync(project.Id, cancellationToken);
+        var finished = await FinishedAsync(project, cancellationToken);
         var tasks = finished.Select(f => f.TaskId).Distinct().Count();
         AgreementDto? agreement = null;
         var pairScores = new List<PairScoreDto>();
@@ -105,7 +99,7 @@ public sealed class ProjectQuality(LabelingDbContext db)
 
     public async Task<List<TaskConsensusDto>> ConsensusAsync(LabelingProject project, LabelConfig config, string method, double iouThreshold, CancellationToken cancellationToken)
     {
-        var finished = await FinishedAsync(project.Id, cancellationToken);
+        var finished = await FinishedAsync(project, cancellationToken);
         var byTask = finished.GroupBy(f => f.TaskId).ToDictionary(g => g.Key, g => g.ToList());
         if (config.IsClassification)
         {
@@ -118,16 +112,34 @@ public sealed class ProjectQuality(LabelingDbContext db)
         {
             LabelingKind.BoundingBoxes => [.. byTask.OrderBy(t => t.Key).Select(t =>
             {
-                var boxes = BoxConsensus.Aggregate([.. t.Value.Select(f => new AnnotatorBoxes(f.Annotator, Boxes(f.Result)))], iouThreshold);
+                var boxes = BoxesOf([.. t.Value.Select(f => (f.Annotator, f.Result))], iouThreshold);
                 return new TaskConsensusDto(t.Key, t.Value.Count, null, boxes.Count == 0 ? 0 : boxes.Average(b => b.Confidence), null, boxes, null);
             })],
             LabelingKind.NamedEntities => [.. byTask.OrderBy(t => t.Key).Select(t =>
             {
-                var spans = SpanConsensus.Aggregate([.. t.Value.Select(f => (f.Annotator, (IReadOnlyList<LabeledSpan>)Spans(f.Result)))]);
+                var spans = SpansOf([.. t.Value.Select(f => (f.Annotator, f.Result))]);
                 return new TaskConsensusDto(t.Key, t.Value.Count, null, spans.Count == 0 ? 0 : spans.Average(s => s.Confidence), null, null, spans);
             })],
             _ => throw new Core.Errors.UnprocessableException($"Consensus is defined for classification, bounding boxes and named entities, not {config.Kind}."),
         };
+    }
+
+    /// <summary>One task's consensus boxes: the annotators' boxes clustered at the IoU threshold.</summary>
+    internal static List<ConsensusBox> BoxesOf(IReadOnlyList<(string Annotator, JsonElement Result)> results, double iouThreshold) =>
+        BoxConsensus.Aggregate([.. results.Select(r => new AnnotatorBoxes(r.Annotator, Boxes(r.Result)))], iouThreshold);
+
+    /// <summary>One task's consensus spans by span voting.</summary>
+    internal static List<ConsensusSpan> SpansOf(IReadOnlyList<(string Annotator, JsonElement Result)> results) =>
+        SpanConsensus.Aggregate([.. results.Select(r => (r.Annotator, (IReadOnlyList<LabeledSpan>)Spans(r.Result)))]);
+
+    /// <summary>
+    /// One task's majority label set, as the project-wide majority vote picks it (ties by ordinal order of the sorted
+    /// set); returned as the labels of the first result that chose it, so a label containing the separator stays whole.
+    /// </summary>
+    internal static List<string> LabelsOf(IReadOnlyList<(string Annotator, JsonElement Result)> results)
+    {
+        var winner = ClassificationConsensus.MajorityVote(results.Select(r => new CrowdAnswer("task", r.Annotator, ClassLabel(r.Result)))).Single().Label;
+        return [.. Labels(results.First(r => ClassLabel(r.Result) == winner).Result).Order(StringComparer.Ordinal)];
     }
 
     private static List<PairScoreDto> PairScores(List<Finished> finished, Func<JsonElement, JsonElement, double> score)

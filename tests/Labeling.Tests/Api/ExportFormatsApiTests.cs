@@ -65,6 +65,44 @@ public abstract class ExportFormatsApiTests(CubeAppFixture app)
     }
 
     [Fact]
+    public async Task Export_WritesTheReviewersCorrection_InJsonlCsvCocoAndYolo()
+    {
+        var (manager, a, _) = await TeamAsync();
+        var boxes = await manager.CreateAsync("corrected-boxes", new { kind = "BoundingBoxes", labels = new[] { new { name = "cat" }, new { name = "dog" } } }, reviewRate: 1);
+        await LabelingClient.EnsureAsync(await manager.Http.PostAsJsonAsync($"{manager.Of(boxes.Id)}/tasks",
+            new AddTasksRequest([new NewTaskRequest(LabelingClient.Json(new { image = "photos/img0.png", width = 200, height = 100 }), null, null, null)])));
+        var lease = (await a.NextAsync(boxes.Id))!;
+        var submitted = await a.SubmitAsync(boxes.Id, lease.Task.Id, new { boxes = new[] { new { label = "dog", x = 20, y = 10, width = 100, height = 50 } } });
+        var review = await manager.Http.PostAsJsonAsync($"{manager.Of(boxes.Id)}/annotations/{submitted.Id}/review", new ReviewRequest("correct", "a cat, further right",
+            LabelingClient.Json(new { boxes = new[] { new { label = "cat", x = 50, y = 10, width = 100, height = 50 } } })));
+        await LabelingClient.EnsureAsync(review);
+        var reviewer = (await review.Content.ReadFromJsonAsync<ReviewResultDto>(TestContext.Current.CancellationToken))!.Review.ReviewerId;
+
+        var line = JsonDocument.Parse(await manager.Http.GetStringAsync($"{manager.Of(boxes.Id)}/export?format=jsonl", TestContext.Current.CancellationToken)).RootElement;
+        var annotation = Assert.Single(line.GetProperty("annotations").EnumerateArray());
+        Assert.Equal(("cat", 50.0), (annotation.GetProperty("result").GetProperty("boxes")[0].GetProperty("label").GetString(),
+            annotation.GetProperty("result").GetProperty("boxes")[0].GetProperty("x").GetDouble()));
+        var correction = annotation.GetProperty("correction");
+        Assert.Equal((reviewer.ToString(), "a cat, further right"), (correction.GetProperty("reviewer").GetString(), correction.GetProperty("comment").GetString()));
+        Assert.Equal(submitted.AnnotatorId.ToString(), annotation.GetProperty("annotator").GetString());
+
+        var coco = JsonDocument.Parse(await manager.Http.GetStringAsync($"{manager.Of(boxes.Id)}/export?format=coco", TestContext.Current.CancellationToken)).RootElement;
+        var box = Assert.Single(coco.GetProperty("annotations").EnumerateArray());
+        Assert.Equal((1, 50.0), (box.GetProperty("category_id").GetInt32(), box.GetProperty("bbox")[0].GetDouble()));
+        using (var zip = new ZipArchive(new MemoryStream(await manager.Http.GetByteArrayAsync($"{manager.Of(boxes.Id)}/export?format=yolo", TestContext.Current.CancellationToken))))
+            Assert.Equal("0 0.5 0.35 0.5 0.5\n", new StreamReader(zip.GetEntry("labels/img0.txt")!.Open()).ReadToEnd());
+
+        var classes = await manager.CreateAsync("corrected-classes", LabelingClient.Classes("positive", "negative"), reviewRate: 1);
+        await manager.AddTextTasksAsync(classes.Id, 1);
+        var item = (await a.NextAsync(classes.Id))!;
+        var answer = await a.SubmitAsync(classes.Id, item.Task.Id, new { labels = new[] { "positive" } });
+        await LabelingClient.EnsureAsync(await manager.Http.PostAsJsonAsync($"{manager.Of(classes.Id)}/annotations/{answer.Id}/review",
+            new ReviewRequest("correct", null, LabelingClient.Json(new { labels = new[] { "negative" } }))));
+        var rows = (await manager.Http.GetStringAsync($"{manager.Of(classes.Id)}/export?format=csv", TestContext.Current.CancellationToken)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal($"{item.Task.Id},item 0,{answer.AnnotatorId},negative", rows[1]);
+    }
+
+    [Fact]
     public async Task Export_WritesConllForEntities_FromTheAcceptedAnnotation()
     {
         var (manager, a, _) = await TeamAsync();

@@ -79,6 +79,34 @@ public abstract class PredictionsApiTests(CubeAppFixture app)
     }
 
     [Fact]
+    public async Task Next_ServesTheLeastCertainTaskFirst_WhenOrderedByUncertainty()
+    {
+        var (manager, a) = await TeamAsync();
+        await LabelingClient.ProblemAsync(await manager.Http.PostAsJsonAsync(manager.Root, new CreateLabelingProjectRequest("bad", null,
+            LabelingClient.Json(LabelingClient.Classes("positive", "negative")), 1, "margin", null, null, null, null)), HttpStatusCode.BadRequest);
+        var lp = await manager.CreateAsync("active", LabelingClient.Classes("positive", "negative"), ordering: "uncertainty");
+        Assert.Equal("uncertainty", lp.Ordering);
+        var ids = await manager.AddTextTasksAsync(lp.Id, 7);
+        var positive = LabelingClient.Json(new { labels = new[] { "positive" } });
+        // Top scores: item 0 0.9, item 1 0.6 (its other model said 0.2), item 3 and item 5 0.3 (a tie), item 4 a prediction
+        // without a score, items 2 and 6 none.
+        await LabelingClient.EnsureAsync(await manager.Http.PostAsJsonAsync($"{manager.Of(lp.Id)}/predictions", new AddPredictionsRequest([
+            new(ids[0], null, "m", null, positive, 0.9), new(ids[1], null, "m", null, positive, 0.2), new(ids[1], null, "n", null, positive, 0.6),
+            new(ids[3], null, "m", null, positive, 0.3), new(ids[4], null, "m", null, positive, null), new(ids[5], null, "m", null, positive, 0.3)])));
+
+        var seen = new List<string>();
+        while (await a.NextAsync(lp.Id) is { } lease)
+        {
+            seen.Add(lease.Task.Data.GetProperty("text").GetString()!);
+            await a.SubmitAsync(lp.Id, lease.Task.Id, new { labels = new[] { "positive" } });
+            // The order is read from the predictions at each request: a new, uncertain prediction moves item 6 forward.
+            if (seen.Count == 2)
+                await LabelingClient.EnsureAsync(await manager.Http.PostAsJsonAsync($"{manager.Of(lp.Id)}/predictions", new AddPredictionsRequest([new(ids[6], null, "m", null, positive, 0.1)])));
+        }
+        Assert.Equal(["item 3", "item 5", "item 6", "item 1", "item 0", "item 2", "item 4"], seen);
+    }
+
+    [Fact]
     public async Task Import_ReadsYoloZipsWithImages_AndRefusesUnsafeEntriesAndOversizedBodies()
     {
         var (manager, _) = await TeamAsync();

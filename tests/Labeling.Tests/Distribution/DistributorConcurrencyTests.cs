@@ -20,7 +20,7 @@ public abstract class DistributorConcurrencyTests(CubeAppFixture app, ShiftedTim
     private const int Overlap = 3;
     private static readonly JsonElement Positive = JsonSerializer.SerializeToElement(new { labels = new[] { "positive" } });
 
-    private async Task<LabelingProject> ProjectAsync(int tasks, int leaseSeconds = 600)
+    private async Task<LabelingProject> ProjectAsync(int tasks, int leaseSeconds = 600, TaskOrdering ordering = TaskOrdering.Sequential)
     {
         await using var scope = app.Factory.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LabelingDbContext>();
@@ -28,12 +28,24 @@ public abstract class DistributorConcurrencyTests(CubeAppFixture app, ShiftedTim
         var project = new LabelingProject
         {
             ProjectId = Guid.NewGuid(), Name = "race", ConfigJson = LabelingProjects.Serialize(config), Overlap = Overlap,
-            Ordering = TaskOrdering.Sequential, LeaseSeconds = leaseSeconds, CreatedAt = DateTimeOffset.UtcNow,
+            Ordering = ordering, LeaseSeconds = leaseSeconds, CreatedAt = DateTimeOffset.UtcNow,
         };
         db.Projects.Add(project);
         await db.SaveChangesAsync();
         await scope.ServiceProvider.GetRequiredService<LabelingProjects>().AddTasksAsync(project,
             Enumerable.Range(0, tasks).Select(i => new NewTask(JsonSerializer.SerializeToElement(new { text = $"t{i}" }))).ToList(), default);
+        if (ordering == TaskOrdering.Uncertainty)
+        {
+            // Two of every three tasks get scored predictions (some several, some tied), the rest none, so every branch
+            // of the order is raced: scored before unscored, ties broken by insertion order.
+            var ids = await db.Tasks.Where(t => t.LabelingProjectId == project.Id).OrderBy(t => t.Ordinal).Select(t => t.Id).ToListAsync();
+            var predictions = ids.Select((id, i) => (id, i)).Where(x => x.i % 3 != 2).SelectMany(x => Enumerable.Range(0, 1 + x.i % 2).Select(m => new Prediction
+            {
+                LabelingProjectId = project.Id, TaskId = x.id, Model = $"m{m}", ResultJson = Positive.GetRawText(), Score = (x.i * 7 % 5 + m) / 10.0, CreatedAt = DateTimeOffset.UtcNow,
+            }));
+            db.Predictions.AddRange(predictions);
+            await db.SaveChangesAsync();
+        }
         return project;
     }
 
@@ -57,6 +69,15 @@ public abstract class DistributorConcurrencyTests(CubeAppFixture app, ShiftedTim
     public async Task NextAndSubmit_HoldTheGuarantees_AcrossTwoServersSharingTheDatabase()
     {
         var project = await ProjectAsync(20);
+        await using var second = app.WithSettings(new Dictionary<string, string?>());
+        await RaceAsync(project, 16, [app.Factory.Services, second.Services]);
+        await AssertInvariantsAsync(project, expectAllComplete: true);
+    }
+
+    [Fact]
+    public async Task NextAndSubmit_HoldTheGuarantees_WhenOrderedByUncertaintyAcrossTwoServers()
+    {
+        var project = await ProjectAsync(24, ordering: TaskOrdering.Uncertainty);
         await using var second = app.WithSettings(new Dictionary<string, string?>());
         await RaceAsync(project, 16, [app.Factory.Services, second.Services]);
         await AssertInvariantsAsync(project, expectAllComplete: true);
