@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { api, problemMessage } from '../api/client';
 import { Link } from '../app/router';
 import { versionPage } from './links';
-import { datasetPath, uploadAll, type UploadItem } from './uploader';
+import { datasetPath, uploadAll, type UploadItem, type UploadOptions } from './uploader';
 
 interface FileState { sent: number; total: number }
 
@@ -12,7 +12,9 @@ const sessionKey = (slug: string, dataset: string) => `cube.upload:${slug}/${dat
  * Files and folders into the next version: staged through an upload session in resumable chunks, then committed.
  * The session id outlives a failure (and a reload), so "Resume" sends only what the server does not hold yet.
  */
-export function Upload({ slug, dataset, onCommitted }: { slug: string; dataset: string; onCommitted: () => Promise<number | undefined> }) {
+export function Upload({ slug, dataset, onCommitted, options }: {
+  slug: string; dataset: string; onCommitted: () => Promise<number | undefined>; options?: Omit<UploadOptions, 'onProgress'>;
+}) {
   const [items, setItems] = useState<UploadItem[]>([]);
   const [progress, setProgress] = useState<Record<string, FileState>>({});
   const [message, setMessage] = useState('');
@@ -32,7 +34,8 @@ export function Upload({ slug, dataset, onCommitted }: { slug: string; dataset: 
     const stored = localStorage.getItem(sessionKey(slug, dataset));
     if (stored) {
       const { data } = await api.GET('/api/projects/{project}/datasets/{dataset}/uploads/{session}', { params: { path: { project: slug, dataset, session: stored } } });
-      if (data?.state === 'open') return stored;
+      // Resume only a session that holds nothing but the files picked now: anything else it staged would be committed too.
+      if (data?.state === 'open' && data.files.every(f => items.some(i => i.path === f.path))) return stored;
     }
     const { data, error: e } = await api.POST('/api/projects/{project}/datasets/{dataset}/uploads', { params: { path: { project: slug, dataset } } });
     if (!data) throw new Error(problemMessage(e, 'Could not open an upload session.'));
@@ -45,6 +48,7 @@ export function Upload({ slug, dataset, onCommitted }: { slug: string; dataset: 
     try {
       const session = await openSession();
       await uploadAll({ project: slug, dataset, session }, items, {
+        ...options,
         onProgress: (path, sent, total) => setProgress(previous => ({ ...previous, [path]: { sent, total } })),
       });
       setBusy('committing');
