@@ -5,6 +5,7 @@ using Cube.DataHub.Blobs;
 using Cube.DataHub.Catalog;
 using Cube.DataHub.Data;
 using Cube.DataHub.Tables;
+using Cube.DataHub.Tables.Statistics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -14,7 +15,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Cube.DataHub.Apis;
 
 public sealed record TableSummaryDto(string Path, long RowCount, IReadOnlyList<ColumnSchema> Columns);
-public sealed record TableDetailDto(string Path, long RowCount, long ParquetSize, IReadOnlyList<ColumnSchema> Columns, JsonElement Statistics);
+public sealed record TableDetailDto(string Path, long RowCount, long ParquetSize, IReadOnlyList<ColumnSchema> Columns, IReadOnlyList<ColumnStatistics> Statistics);
 public sealed record PreviewDto(string Path, long RowCount, long Offset, IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyDictionary<string, object?>> Rows);
 
 /// <summary>Tables of a version: schema, column statistics (ready for charts), paged or sampled preview, streamed export.</summary>
@@ -52,7 +53,7 @@ public static class TablesApi
     {
         var (_, t) = await TableAsync(http, resolver, db, dataset, version, path, cancellationToken);
         return TypedResults.Ok(new TableDetailDto(t.Path, t.RowCount, t.ParquetSize,
-            JsonSerializer.Deserialize<List<ColumnSchema>>(t.SchemaJson, TableCatalog.Json)!, JsonDocument.Parse(t.StatisticsJson).RootElement.Clone()));
+            JsonSerializer.Deserialize<List<ColumnSchema>>(t.SchemaJson, TableCatalog.Json)!, JsonSerializer.Deserialize<List<ColumnStatistics>>(t.StatisticsJson, TableCatalog.Json)!));
     }
 
     private static async Task<Ok<PreviewDto>> PreviewAsync(string dataset, string version, string path, long? offset, int? limit, int? sample, int? seed,

@@ -1877,6 +1877,30 @@ export interface components {
             nullable: boolean;
             dictionary: boolean;
         };
+        /**
+         * @description Statistics of one table column, shaped for JSON and charts. long ColumnStatistics.Count is the number of rows and
+         *     long ColumnStatistics.Nulls how many are null. Numeric fields are set for integer and float columns; object? ColumnStatistics.Min /
+         *     object? ColumnStatistics.Max also for dates and timestamps (ISO 8601 text); IReadOnlyList&lt;ValueCount&gt;? ColumnStatistics.TopValues for strings and booleans.
+         */
+        ColumnStatistics: {
+            name: string;
+            type: string;
+            /** Format: int64 */
+            count: number;
+            /** Format: int64 */
+            nulls: number;
+            /** Format: int64 */
+            distinct: number;
+            min: unknown;
+            max: unknown;
+            /** Format: double */
+            mean: null | number;
+            /** Format: double */
+            stdDev: null | number;
+            quantiles: null | components["schemas"]["QuantileValue"][];
+            topValues: null | components["schemas"]["ValueCount"][];
+            histogram: null | components["schemas"]["HistogramBin"][];
+        };
         CommitRequest: {
             message: null | string;
             mode: null | string;
@@ -2119,6 +2143,15 @@ export interface components {
             leaseId: string;
             /** Format: date-time */
             expiresAt: string;
+        };
+        /** @description An equal-width bin [double HistogramBin.Lower, double HistogramBin.Upper); the last bin includes its upper bound. */
+        HistogramBin: {
+            /** Format: double */
+            lower: number;
+            /** Format: double */
+            upper: number;
+            /** Format: int64 */
+            count: number;
         };
         HistoryDto: {
             /** Format: int64 */
@@ -2663,6 +2696,12 @@ export interface components {
             meanPairScore: null | number;
             gold: components["schemas"]["AnnotatorQualityDto"][];
         };
+        QuantileValue: {
+            /** Format: double */
+            probability: number;
+            /** Format: double */
+            value: number;
+        };
         QuotaDto: {
             /** Format: int32 */
             maxGpus: null | number;
@@ -2906,7 +2945,7 @@ export interface components {
             /** Format: int64 */
             parquetSize: number;
             columns: components["schemas"]["ColumnSchema"][];
-            statistics: components["schemas"]["JsonElement"];
+            statistics: components["schemas"]["ColumnStatistics"][];
         };
         TableSummaryDto: {
             path: string;
@@ -3062,6 +3101,15 @@ export interface components {
             valid: boolean;
             steps: components["schemas"]["StepSchemaDto"][];
             deferred: string[];
+        };
+        /**
+         * @description A frequent value. Counts are exact while a column has under 20,000 distinct values (and, for plain
+         *                 string columns, under 1,000 per batch); beyond that they are lower bounds.
+         */
+        ValueCount: {
+            value: string;
+            /** Format: int64 */
+            count: number;
         };
         VersionDto: {
             /** Format: uuid */

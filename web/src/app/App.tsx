@@ -3,7 +3,9 @@ import { api } from '../api/client';
 import { SignIn } from '../auth/SignIn';
 import { Dashboard } from '../manager/Dashboard';
 import { Datasets } from '../datasets/Datasets';
+import { VersionPage } from '../datasets/VersionPage';
 import { ReviewQueue } from '../review/ReviewQueue';
+import { Tokens } from '../tokens/Tokens';
 import { WorkbenchPage } from '../labeling/WorkbenchPage';
 import { ProjectHome } from './ProjectHome';
 import { Link, match, navigate, usePath } from './router';
@@ -62,6 +64,7 @@ function Shell({ path, session }: { path: string; session: Session }) {
           </nav>
         )}
         <span className="who">{me.user.displayName || me.user.userName}{me.user.isAdmin ? ' (admin)' : ''}</span>
+        <Link to="/tokens">API tokens</Link>
         <button type="button" onClick={() => void session.signOut()}>Sign out</button>
       </header>
       <main className="content"><Page path={path} rank={rank} /></main>
@@ -76,8 +79,11 @@ function Page({ path, rank }: { path: string; rank: number }) {
   if (m) return rank >= (roleRank.reviewer as number) ? <ReviewQueue slug={m.slug as string} labelingId={m.id as string} /> : <Forbidden />;
   m = match('/p/:slug/labeling/:id', path);
   if (m) return rank >= (roleRank.reviewer as number) ? <Dashboard slug={m.slug as string} labelingId={m.id as string} /> : <Forbidden />;
-  m = match('/p/:slug/datasets', path);
-  if (m) return <Datasets slug={m.slug as string} />;
+  m = match('/p/:slug/datasets/:dataset/versions/:version', path);
+  if (m) return rank >= (roleRank.viewer as number) ? <VersionPage slug={m.slug as string} dataset={m.dataset as string} version={m.version as string} /> : <Forbidden />;
+  m = match('/p/:slug/datasets/:dataset', path) ?? match('/p/:slug/datasets', path);
+  if (m) return <Datasets key={m.slug} slug={m.slug as string} dataset={m.dataset} canWrite={rank >= (roleRank.manager as number)} />;
+  if (path === '/tokens') return <Tokens />;
   m = match('/p/:slug', path);
   if (m) return <ProjectHome slug={m.slug as string} rank={rank} />;
   if (path === '/') return <p>Choose a project above. Ask a manager to add you to one if the list is empty.</p>;

@@ -1,46 +1,37 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { api, problemMessage, type Schemas } from '../api/client';
+import { Link, navigate } from '../app/router';
+import { Upload } from './Upload';
+import { versionPage } from './links';
 
 type Dataset = Schemas['DatasetDto'];
 type Version = Schemas['VersionDto'];
-type Table = Schemas['TableSummaryDto'];
-type Preview = Schemas['PreviewDto'];
 
-/** Datasets of the project, a dataset's versions, and a preview of a version's tables. */
-export function Datasets({ slug }: { slug: string }) {
+const datasetPage = (slug: string, name: string) => `/p/${encodeURIComponent(slug)}/datasets/${encodeURIComponent(name)}`;
+
+/** Datasets of the project and, for the one in the address, its versions and (for managers) the upload of a new one. */
+export function Datasets({ slug, dataset, canWrite }: { slug: string; dataset?: string; canWrite: boolean }) {
   const [datasets, setDatasets] = useState<Dataset[] | null>(null);
-  const [dataset, setDataset] = useState<string | null>(null);
   const [versions, setVersions] = useState<Version[] | null>(null);
-  const [version, setVersion] = useState<number | null>(null);
-  const [tables, setTables] = useState<Table[] | null>(null);
-  const [preview, setPreview] = useState<Preview | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  useEffect(() => {
-    api.GET('/api/projects/{project}/datasets', { params: { path: { project: slug }, query: { limit: 200 } } })
-      .then(({ data, error: e }) => data ? setDatasets(data.items) : setError(problemMessage(e)));
-  }, [slug]);
+  const loadDatasets = useCallback(() => api.GET('/api/projects/{project}/datasets', { params: { path: { project: slug }, query: { limit: 200 } } })
+    .then(({ data, error: e }) => data ? setDatasets(data.items) : setError(problemMessage(e))), [slug]);
 
-  useEffect(() => {
-    setVersions(null); setVersion(null);
-    if (!dataset) return;
-    api.GET('/api/projects/{project}/datasets/{dataset}/versions', { params: { path: { project: slug, dataset }, query: { limit: 200 } } })
-      .then(({ data, error: e }) => data ? setVersions(data.items) : setError(problemMessage(e)));
+  const loadVersions = useCallback(async () => {
+    if (!dataset) return null;
+    const { data, error: e } = await api.GET('/api/projects/{project}/datasets/{dataset}/versions', { params: { path: { project: slug, dataset }, query: { limit: 200 } } });
+    if (!data) { setError(problemMessage(e)); return null; }
+    setVersions(data.items);
+    return data.items;
   }, [slug, dataset]);
 
-  useEffect(() => {
-    setTables(null); setPreview(null);
-    if (!dataset || version === null) return;
-    api.GET('/api/projects/{project}/datasets/{dataset}/versions/{version}/tables', { params: { path: { project: slug, dataset, version: String(version) } } })
-      .then(({ data, error: e }) => data ? setTables(data) : setError(problemMessage(e)));
-  }, [slug, dataset, version]);
+  useEffect(() => { void loadDatasets(); }, [loadDatasets]);
+  useEffect(() => { setVersions(null); void loadVersions(); }, [loadVersions]);
 
-  async function showTable(path: string) {
-    if (!dataset || version === null) return;
-    const { data, error: e } = await api.GET('/api/projects/{project}/datasets/{dataset}/versions/{version}/table/preview', {
-      params: { path: { project: slug, dataset, version: String(version) }, query: { path, limit: 50 } },
-    });
-    if (data) setPreview(data); else setError(problemMessage(e));
+  async function committed() {
+    await loadDatasets();
+    return (await loadVersions())?.[0]?.number;
   }
 
   if (error) return <p role="alert">{error}</p>;
@@ -49,44 +40,56 @@ export function Datasets({ slug }: { slug: string }) {
     <section className="datasets">
       <nav aria-label="Datasets">
         <h1>Datasets</h1>
-        {datasets.length === 0 && <p>No datasets yet. Push one with <code>cube dataset push</code>.</p>}
+        {datasets.length === 0 && <p>No datasets yet. Create one below, or push one with <code>cube dataset push</code>.</p>}
         <ul>{datasets.map(d => (
-          <li key={d.id}><button type="button" aria-pressed={d.name === dataset} onClick={() => setDataset(d.name)}>
+          <li key={d.id}><button type="button" aria-pressed={d.name === dataset} onClick={() => navigate(datasetPage(slug, d.name))}>
             <strong>{d.name}</strong> · {d.kind} · v{d.latestVersion}
           </button></li>
         ))}</ul>
+        {canWrite && <NewDataset slug={slug} onCreated={async name => { await loadDatasets(); navigate(datasetPage(slug, name)); }} />}
       </nav>
       <div>
-        {versions && (
+        {dataset && !versions && <p className="loading">Loading…</p>}
+        {dataset && versions && (versions.length === 0 ? <p>{dataset} has no versions yet.</p> : (
           <table className="grid" aria-label="Versions">
             <thead><tr><th>Version</th><th>Message</th><th>Files</th><th>Bytes</th><th>Created</th></tr></thead>
             <tbody>{versions.map(v => (
-              <tr key={v.id} className={v.number === version ? 'selected' : ''} onClick={() => setVersion(v.number)} style={{ cursor: 'pointer' }}>
-                <td>v{v.number} {v.tags.map(t => <code key={t}>{t}</code>)}</td><td>{v.message}</td><td>{v.fileCount}</td>
+              <tr key={v.id}>
+                <td><Link to={versionPage(slug, dataset, v.number)}>v{v.number}</Link> {v.tags.map(t => <code key={t}>{t}</code>)}</td><td>{v.message}</td><td>{v.fileCount}</td>
                 <td>{v.totalBytes.toLocaleString()}</td><td>{new Date(v.createdAt).toLocaleString()}</td>
               </tr>
             ))}</tbody>
           </table>
-        )}
-        {tables && (tables.length === 0 ? <p>This version has no tables.</p> : (
-          <p>Tables: {tables.map(t => <button key={t.path} type="button" onClick={() => void showTable(t.path)}>{t.path} ({t.rowCount} rows)</button>)}</p>
         ))}
-        {preview && (
-          <div className="preview">
-            <table className="grid" aria-label={`Preview of ${preview.path}`}>
-              <thead><tr>{preview.columns.map(c => <th key={c}>{c}</th>)}</tr></thead>
-              <tbody>{preview.rows.map((row, i) => (
-                <tr key={i}>{preview.columns.map(c => <td key={c}>{format((row as Record<string, unknown>)[c])}</td>)}</tr>
-              ))}</tbody>
-            </table>
-          </div>
-        )}
+        {dataset && canWrite && <Upload key={dataset} slug={slug} dataset={dataset} onCommitted={committed} />}
       </div>
     </section>
   );
 }
 
-function format(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+function NewDataset({ slug, onCreated }: { slug: string; onCreated: (name: string) => Promise<void> }) {
+  const [name, setName] = useState('');
+  const [kind, setKind] = useState('mixed');
+  const [error, setError] = useState<string | null>(null);
+  async function create(e: React.FormEvent) {
+    e.preventDefault();
+    setError(null);
+    const { data, error: problem } = await api.POST('/api/projects/{project}/datasets', {
+      params: { path: { project: slug } }, body: { name: name.trim(), kind, description: null, tags: null },
+    });
+    if (!data) { setError(problemMessage(problem)); return; }
+    setName('');
+    await onCreated(data.name);
+  }
+  return (
+    <form className="new-dataset" onSubmit={e => void create(e)} aria-label="New dataset">
+      <h2>New dataset</h2>
+      <input aria-label="Dataset name" placeholder="name" value={name} onChange={e => setName(e.target.value)} required />
+      <select aria-label="Kind" value={kind} onChange={e => setKind(e.target.value)}>
+        {['mixed', 'tabular', 'image', 'text'].map(k => <option key={k} value={k}>{k}</option>)}
+      </select>
+      <button type="submit">Create</button>
+      {error && <p role="alert" className="error">{error}</p>}
+    </form>
+  );
 }
