@@ -1814,6 +1814,9 @@ export interface components {
             passages: null | number;
             history: null | components["schemas"]["ChatTurn"][];
             tags: null | string[];
+            /** Format: double */
+            vectorWeight?: null | number;
+            rerank?: null | boolean;
         };
         ChatSessionDetailDto: {
             session: components["schemas"]["ChatSessionDto"];
@@ -2868,6 +2871,9 @@ export interface components {
             /** Format: int32 */
             passages: null | number;
             tags: null | string[];
+            /** Format: double */
+            vectorWeight?: null | number;
+            rerank?: null | boolean;
         };
         /** @description Tag → least project role (viewer, annotator, reviewer, manager) that sees documents with the tag; replaces all rules. */
         SetAccessRulesRequest: {
