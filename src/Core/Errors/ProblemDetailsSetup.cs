@@ -20,6 +20,9 @@ public static class ProblemDetailsSetup
             context.ProblemDetails.Extensions["traceId"] = Activity.Current?.Id ?? context.HttpContext.TraceIdentifier;
         });
         services.AddExceptionHandler<CubeExceptionHandler>();
+        // A body or parameter that does not bind reaches the handler below, which names what did not bind, instead of
+        // ending as a bare 400 with no detail.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return services;
     }
 
@@ -42,6 +45,8 @@ internal sealed class CubeExceptionHandler(IProblemDetailsService problems, ILog
             CubeException c => Build(c.StatusCode, c.Title, c.Message, c.Extensions),
             InvalidObjectKeyException k => Build(400, "Invalid path", k.Message, new Dictionary<string, object?> { ["reason"] = k.Reason }),
             ObjectNotFoundException n => Build(404, "Not found", n.Message, null),
+            Microsoft.AspNetCore.Http.BadHttpRequestException { InnerException: System.Text.Json.JsonException j } b =>
+                Build(b.StatusCode, "Bad request", $"{b.Message} {JsonReason(j)}", j.Path is null ? null : new Dictionary<string, object?> { ["path"] = j.Path }),
             Microsoft.AspNetCore.Http.BadHttpRequestException b => Build(b.StatusCode, "Bad request", b.Message, null),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => null,
             _ => null,
@@ -54,6 +59,14 @@ internal sealed class CubeExceptionHandler(IProblemDetailsService problems, ILog
         }
         httpContext.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    /// <summary>The JSON error without the reader's byte positions: what failed and where in the document.</summary>
+    private static string JsonReason(System.Text.Json.JsonException e)
+    {
+        var message = e.Message;
+        var cut = message.IndexOf(" | LineNumber", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
     }
 
     private static ProblemDetails Build(int status, string title, string detail, IDictionary<string, object?>? extensions)

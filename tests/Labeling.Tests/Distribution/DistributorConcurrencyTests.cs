@@ -102,9 +102,17 @@ public abstract class DistributorConcurrencyTests(CubeAppFixture app, ShiftedTim
                 var both = await Task.WhenAll(
                     WithScopeAsync(sp => sp.GetRequiredService<Cube.Labeling.Distribution.Distributor>().NextAsync(project, me, default)),
                     OnOtherAsync(sp => sp.GetRequiredService<Cube.Labeling.Distribution.Distributor>().NextAsync(project, me, default)));
-                // Both empty: nothing is left for this annotator. One empty is legitimate too: a slot another annotator
-                // skipped can come free between the two calls.
-                if (both[0] is null && both[1] is null) return;
+                // Both empty: nothing is free for this annotator now. It is done only if no other annotator still holds
+                // a lease, since a lease that ends in a skip frees its slot again. One empty is legitimate too: a slot
+                // another annotator skipped can come free between the two calls.
+                if (both[0] is null && both[1] is null)
+                {
+                    var held = await WithScopeAsync(sp => sp.GetRequiredService<LabelingDbContext>().Assignments
+                        .AnyAsync(a => a.LabelingProjectId == project.Id && a.Status == AssignmentStatus.Active && a.AnnotatorId != me));
+                    if (!held) return;
+                    await Task.Delay(20);
+                    continue;
+                }
                 if (both[0] is not null && both[1] is not null && both[0]!.Assignment.Id != both[1]!.Assignment.Id) Interlocked.Increment(ref leasedTwice);
                 var lease = (both[0] ?? both[1])!;
                 var task = lease.Task.Id;
