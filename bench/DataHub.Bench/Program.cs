@@ -69,7 +69,8 @@ Result RunChild(string name)
     info.ArgumentList.Add(dir);
     info.ArgumentList.Add("--phase=" + name);
     var entry = Environment.GetCommandLineArgs()[0];
-    if (entry.EndsWith(".dll", StringComparison.Ordinal)) info.ArgumentList.Insert(0, entry);
+    // Under the dotnet host the child needs the assembly path; the app host (dotnet run, a published bench) does not.
+    if (entry.EndsWith(".dll", StringComparison.Ordinal) && Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet") info.ArgumentList.Insert(0, entry);
     using var child = Process.Start(info)!;
     var output = child.StandardOutput.ReadToEnd();
     child.WaitForExit();
