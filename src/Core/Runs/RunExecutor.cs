@@ -57,8 +57,6 @@ public sealed class LocalDispatch
     public bool TryAdd(Guid runId) => _pending.TryAdd(runId, 0);
 
     public void Taken(Guid runId) => _pending.TryRemove(runId, out _);
-
-    public bool Contains(Guid runId) => _pending.ContainsKey(runId);
 }
 
 /// <summary>
@@ -80,19 +78,13 @@ public sealed class RunExecutor(
     public async Task ExecuteAsync(Guid runId, CancellationToken cancellationToken)
     {
         dispatch.Taken(runId);
-        // A process without a handler for this kind (an older version beside a newer one) leaves the run to one that has it.
-        var kind = await UpdateAsync(db => db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => r.Kind).FirstOrDefaultAsync());
-        if (kind is null) return;
-        if (!handlers.TryGet(kind, out var handler))
-        {
-            logger.LogWarning("Run {RunId} is of kind '{Kind}', which this process cannot run; it stays queued for one that can", runId, kind);
-            return;
-        }
-
         var now = time.GetUtcNow();
-        // Exactly one worker moves a run out of Queued; a duplicate queue entry finds nothing to claim and returns.
+        // Exactly one worker moves a run out of Queued; a duplicate queue entry finds nothing to claim and returns. Only
+        // kinds this process has a handler for are claimed: a run of another kind (an older version beside a newer one)
+        // stays queued for a process that can run it.
+        var kinds = handlers.Kinds;
         var claimed = await UpdateAsync(db => db.Runs
-            .Where(r => r.Id == runId && r.State == RunState.Queued && !r.CancelRequested)
+            .Where(r => r.Id == runId && r.State == RunState.Queued && !r.CancelRequested && kinds.Contains(r.Kind))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(r => r.State, RunState.Running)
                 .SetProperty(r => r.WorkerId, worker.Id)
@@ -103,6 +95,7 @@ public sealed class RunExecutor(
         if (claimed == 0) return;
 
         var run = await UpdateAsync(db => db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId));
+        var handler = handlers.Get(run.Kind);
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var cancelRequested = false;

@@ -64,5 +64,6 @@ public sealed class RunHandlerRegistry(IEnumerable<IRunHandler> handlers)
 
     public bool TryGet(string kind, out IRunHandler handler) => _byKind.TryGetValue(kind, out handler!);
 
-    public IReadOnlyCollection<string> Kinds => _byKind.Keys;
+    /// <summary>The kinds this process can run (an array, so queries can take it as a parameter).</summary>
+    public string[] Kinds { get; } = handlers.Select(h => h.Kind).Distinct(StringComparer.Ordinal).ToArray();
 }

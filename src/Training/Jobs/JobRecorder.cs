@@ -79,28 +79,17 @@ internal sealed class JobRecorder(TrainingDbContext db, TrainingJob job, RunCont
         await run.ReportAsync(_percent, $"step {_step}: {summary}");
     }
 
-    public async ValueTask StatusAsync(string message, CancellationToken cancellationToken)
-    {
-        await _lock.WaitAsync(CancellationToken.None);
-        try
-        {
-            job.Message = message.Length > 2000 ? message[..2000] : message;
-            _pending++;
-            await run.ReportAsync(_percent, job.Message);
-            await MaybeFlushAsync();
-        }
-        finally
-        {
-            _lock.Release();
-        }
-    }
+    public ValueTask StatusAsync(string message, CancellationToken cancellationToken) => ReportAsync(null, message);
 
-    public async ValueTask ProgressAsync(double fraction, string message, CancellationToken cancellationToken)
+    public ValueTask ProgressAsync(double fraction, string message, CancellationToken cancellationToken) => ReportAsync(fraction, message);
+
+    /// <summary>Sets the message (and the progress, when given) on the job and its run.</summary>
+    private async ValueTask ReportAsync(double? fraction, string message)
     {
         await _lock.WaitAsync(CancellationToken.None);
         try
         {
-            _percent = Math.Clamp(fraction, 0, 1) * 100;
+            if (fraction is { } f) _percent = Math.Clamp(f, 0, 1) * 100;
             job.Message = message.Length > 2000 ? message[..2000] : message;
             _pending++;
             await run.ReportAsync(_percent, job.Message);
