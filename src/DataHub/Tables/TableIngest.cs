@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Apache.Arrow;
 using Apache.Arrow.Ipc;
 using Cube.DataHub.Tables.Text;
@@ -130,13 +130,31 @@ public static class TableIngest
             var converter = new BatchConverter(plans);
             try
             {
-                var (rows, stats) = await ParquetTableWriter.WriteAsync(outputPath, converter.Schema, options.Compression, async (writer, ct) =>
+                // Parsing stays on the producer thread (records are cut in order); each batch's bytes are copied out
+                // of the parser's buffer so its conversion can run on another core while the parser reads on.
+                var converters = new ConcurrentBag<BatchConverter>([converter]);
+                var spare = new ConcurrentBag<RawBatch>();
+                var (rows, stats) = await ParquetTableWriter.WriteAsync(outputPath, converter.Schema, options.Compression, async (sink, ct) =>
                 {
                     using var source = Open();
                     while (source.Next() is { } raw)
                     {
                         ct.ThrowIfCancellationRequested();
-                        await writer.WriteAsync(converter.Convert(raw), ct).ConfigureAwait(false);
+                        if (!spare.TryTake(out var owned)) owned = new RawBatch(raw.Columns, raw.CapacityRows);
+                        owned.CopyFrom(raw);
+                        await sink.WriteAsync(() =>
+                        {
+                            if (!converters.TryTake(out var mine)) mine = new BatchConverter(plans);
+                            try
+                            {
+                                return mine.Convert(owned);
+                            }
+                            finally
+                            {
+                                converters.Add(mine);
+                                spare.Add(owned);
+                            }
+                        }, ct).ConfigureAwait(false);
                     }
                 }, cancellationToken).ConfigureAwait(false);
                 var statistics = await stats.FinishAsync(outputPath, cancellationToken).ConfigureAwait(false);
@@ -211,7 +229,7 @@ public static class TableIngest
     }
 
     private static async Task<TableIngestResult> RewriteAsync(TableFormat format, Schema schema, string outputPath, TableIngestOptions options,
-        Func<ChannelWriter<RecordBatch>, CancellationToken, Task> produce, CancellationToken cancellationToken)
+        Func<BatchSink, CancellationToken, Task> produce, CancellationToken cancellationToken)
     {
         var (rows, stats) = await ParquetTableWriter.WriteAsync(outputPath, schema, options.Compression, produce, cancellationToken).ConfigureAwait(false);
         var statistics = await stats.FinishAsync(outputPath, cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Apache.Arrow;
 using Apache.Arrow.Types;
@@ -8,6 +9,32 @@ namespace Cube.DataHub.Tests.Tables;
 public sealed class TableIngestTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task IngestFileAsync_ChoosesEncodingsPerColumn_SoDuckDbReadsEveryValueBack()
+    {
+        using var files = new TableFiles();
+        var csv = new StringBuilder("id,ts,category,amount,note\n");
+        for (var i = 0; i < 5000; i++)
+            csv.Append(CultureInfo.InvariantCulture, $"{i},2024-01-01T00:00:{i % 60:D2}Z,c{i % 7},{i * 0.25},note number {i}\n");
+        var input = files.Write("enc.csv", csv.ToString());
+        var output = files.Path_("enc.parquet");
+
+        await TableIngest.IngestFileAsync(input, output, cancellationToken: Ct);
+
+        var encodings = TableFiles.Query($"SELECT path_in_schema, encodings FROM parquet_metadata('{output}') ORDER BY column_id")
+            .ToDictionary(r => (string)r[0]!, r => (string)r[1]!);
+        Assert.Contains("DELTA_BINARY_PACKED", encodings["id"]);
+        Assert.Contains("DELTA_BINARY_PACKED", encodings["ts"]);
+        Assert.Contains("DICTIONARY", encodings["category"]);
+        Assert.DoesNotContain("DICTIONARY", encodings["amount"]);
+        Assert.DoesNotContain("DICTIONARY", encodings["note"]);
+        var sums = TableFiles.Query($"SELECT sum(id)::BIGINT, sum(epoch_us(ts))::BIGINT, count(DISTINCT category), sum(amount), count(DISTINCT note) FROM read_parquet('{output}')")[0];
+        long idSum = 0, atSum = 0;
+        double amountSum = 0;
+        for (var i = 0; i < 5000; i++) { idSum += i; atSum += (1704067200L + i % 60) * 1_000_000L; amountSum += i * 0.25; }
+        Assert.Equal([idSum, atSum, 7L, amountSum, 5000L], sums);
+    }
 
     [Fact]
     public async Task IngestFileAsync_InfersTypes_WhenCsvHasMixedColumns()

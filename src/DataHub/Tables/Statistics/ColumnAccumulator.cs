@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Hashing;
 using System.Text;
 using Apache.Arrow;
@@ -5,12 +6,17 @@ using Apache.Arrow.Types;
 
 namespace Cube.DataHub.Tables.Statistics;
 
-/// <summary>Accumulates one column's statistics batch by batch, whatever Arrow type the column has.</summary>
-internal sealed class ColumnAccumulator(Field field)
+/// <summary>
+/// Accumulates one column's statistics batch by batch, whatever Arrow type the column has. A <em>partial</em>
+/// accumulator summarises a single batch on any thread (moments, extremes, distinct hashes, frequent values, and the
+/// values the quantile sample needs); <see cref="Merge"/> folds it into the column's accumulator in batch order, so the
+/// result does not depend on which thread summarised which batch.
+/// </summary>
+internal sealed class ColumnAccumulator(Field field, bool partial = false, bool exactDistinct = true)
 {
     private const int TopTracked = 1_000;
     private static readonly double[] Probabilities = [0.25, 0.5, 0.75];
-    private readonly HyperLogLog _distinct = new();
+    private readonly HyperLogLog _distinct = new(exactDistinct);
     private readonly Dictionary<string, long> _top = new(StringComparer.Ordinal);
     private QuantileSketch? _sketch;
     private long _count;
@@ -22,6 +28,8 @@ internal sealed class ColumnAccumulator(Field field)
     private double _max = double.NegativeInfinity;
     private long _minLong = long.MaxValue;
     private long _maxLong = long.MinValue;
+    private double[]? _batchValues;
+    private int _batchValueCount;
 
     public Field Field { get; } = field;
     public bool IsNumeric => Field.DataType.TypeId is ArrowTypeId.Int8 or ArrowTypeId.Int16 or ArrowTypeId.Int32 or ArrowTypeId.Int64
@@ -29,9 +37,12 @@ internal sealed class ColumnAccumulator(Field field)
     private bool IsTemporal => Field.DataType.TypeId is ArrowTypeId.Timestamp or ArrowTypeId.Date32 or ArrowTypeId.Date64;
     public double Min => _min;
     public double Max => _max;
+    /// <summary>Whether distinct values are still counted exactly; partial accumulators skip the exact set once this is false.</summary>
+    public bool DistinctIsExact => _distinct.IsExact;
 
     public void Add(IArrowArray array)
     {
+        if (partial && IsNumeric) _batchValues ??= ArrayPool<double>.Shared.Rent(Math.Max(1, array.Length));
         _count += array.Length;
         _nulls += array.NullCount;
         switch (array)
@@ -45,6 +56,34 @@ internal sealed class ColumnAccumulator(Field field)
             default:
                 if (IsNumeric) AddNumbers(array);
                 break;
+        }
+    }
+
+    /// <summary>Folds a partial accumulator of the next batch into this one (returns its pooled buffer).</summary>
+    public void Merge(ColumnAccumulator other)
+    {
+        _count += other._count;
+        _nulls += other._nulls;
+        if (other._values > 0)
+        {
+            // Chan et al.'s pairwise update of the mean and the sum of squared deviations.
+            var n = _values + other._values;
+            var delta = other._mean - _mean;
+            _mean += delta * other._values / n;
+            _m2 += other._m2 + delta * delta * ((double)_values * other._values / n);
+            _values = n;
+        }
+        _min = Math.Min(_min, other._min);
+        _max = Math.Max(_max, other._max);
+        _minLong = Math.Min(_minLong, other._minLong);
+        _maxLong = Math.Max(_maxLong, other._maxLong);
+        _distinct.Merge(other._distinct);
+        foreach (var (value, count) in other._top) Count(value, count);
+        if (other._batchValues is { } values)
+        {
+            (_sketch ??= new QuantileSketch()).AddRange(values.AsSpan(0, other._batchValueCount));
+            ArrayPool<double>.Shared.Return(values);
+            other._batchValues = null;
         }
     }
 
@@ -69,7 +108,7 @@ internal sealed class ColumnAccumulator(Field field)
     private void AddIntegers(Int64Array a)
     {
         var values = a.Values;
-        _sketch ??= new QuantileSketch();
+        if (!partial) _sketch ??= new QuantileSketch();
         for (var i = 0; i < values.Length; i++)
         {
             if (a.NullCount > 0 && !a.IsValid(i)) continue;
@@ -83,7 +122,7 @@ internal sealed class ColumnAccumulator(Field field)
 
     private void AddNumbers(IArrowArray array)
     {
-        _sketch ??= new QuantileSketch();
+        if (!partial) _sketch ??= new QuantileSketch();
         for (var i = 0; i < array.Length; i++)
         {
             if (!array.IsValid(i)) continue;
@@ -116,7 +155,8 @@ internal sealed class ColumnAccumulator(Field field)
         _m2 += delta * (v - _mean);
         if (v < _min) _min = v;
         if (v > _max) _max = v;
-        _sketch!.Add(v);
+        if (_batchValues is not null) _batchValues[_batchValueCount++] = v;
+        else _sketch!.Add(v);
     }
 
     private void AddTemporal(ReadOnlySpan<long> values, IArrowArray array)

@@ -7,13 +7,15 @@ namespace Cube.DataHub.Tables.Statistics;
 /// registers (standard error 1.04/√16384 ≈ 0.8%). Switching only past 5m/2 registers avoids the raw estimator's
 /// small-range bias, the part HLL++ needs empirical tables for.
 /// </summary>
-internal sealed class HyperLogLog
+internal sealed class HyperLogLog(bool exact = true)
 {
     private const int Precision = 14;
     private const int Registers = 1 << Precision;
     private const int ExactLimit = 100_000;
-    private HashSet<ulong>? _exact = [];
-    private byte[]? _registers;
+    private HashSet<ulong>? _exact = exact ? [] : null;
+    private byte[]? _registers = exact ? null : new byte[Registers];
+
+    public bool IsExact => _exact is not null;
 
     /// <summary>Adds a well-mixed 64-bit hash of a value.</summary>
     public void Add(ulong hash)
@@ -28,6 +30,25 @@ internal sealed class HyperLogLog
             return;
         }
         AddToRegisters(hash);
+    }
+
+    /// <summary>Adds everything <paramref name="other"/> has seen.</summary>
+    public void Merge(HyperLogLog other)
+    {
+        if (other._exact is not null)
+        {
+            foreach (var hash in other._exact) Add(hash);
+            return;
+        }
+        if (_exact is not null)
+        {
+            _registers = new byte[Registers];
+            foreach (var h in _exact) AddToRegisters(h);
+            _exact = null;
+        }
+        var mine = _registers!;
+        var theirs = other._registers!;
+        for (var i = 0; i < mine.Length; i++) mine[i] = Math.Max(mine[i], theirs[i]);
     }
 
     public long Estimate()

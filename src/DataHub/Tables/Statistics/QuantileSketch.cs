@@ -34,6 +34,27 @@ internal sealed class QuantileSketch
         }
     }
 
+    /// <summary>Adds the values in order, exactly as <see cref="Add"/> one by one would, jumping over the values the
+    /// reservoir skips instead of visiting them.</summary>
+    public void AddRange(ReadOnlySpan<double> values)
+    {
+        var i = 0;
+        while (i < values.Length && _seen < Capacity) Add(values[i++]);
+        while (i < values.Length)
+        {
+            var skip = _nextReplace - _seen;
+            var remaining = values.Length - i;
+            if (skip >= remaining)
+            {
+                _seen += remaining;
+                return;
+            }
+            i += (int)skip;
+            _seen += skip;
+            Add(values[i++]);
+        }
+    }
+
     public double[] Quantiles(ReadOnlySpan<double> probabilities)
     {
         var n = (int)Math.Min(_seen, Capacity);

@@ -11,9 +11,24 @@ internal sealed class TableStatisticsBuilder(Schema schema)
     public const int HistogramBins = 20;
     private readonly ColumnAccumulator[] _columns = [.. schema.FieldsList.Select(f => new ColumnAccumulator(f))];
 
-    public void Add(RecordBatch batch)
+    public void Add(RecordBatch batch) => Merge(Summarize(batch));
+
+    /// <summary>Summarises one batch; safe on any thread, while other batches are merged.</summary>
+    public ColumnAccumulator[] Summarize(RecordBatch batch)
     {
-        for (var c = 0; c < _columns.Length; c++) _columns[c].Add(batch.Column(c));
+        var parts = new ColumnAccumulator[_columns.Length];
+        for (var c = 0; c < parts.Length; c++)
+        {
+            parts[c] = new ColumnAccumulator(_columns[c].Field, partial: true, exactDistinct: _columns[c].DistinctIsExact);
+            parts[c].Add(batch.Column(c));
+        }
+        return parts;
+    }
+
+    /// <summary>Merges the summary of the next batch; call in batch order, from one thread.</summary>
+    public void Merge(ColumnAccumulator[] parts)
+    {
+        for (var c = 0; c < _columns.Length; c++) _columns[c].Merge(parts[c]);
     }
 
     public async Task<IReadOnlyList<ColumnStatistics>> FinishAsync(string parquetPath, CancellationToken cancellationToken)

@@ -33,7 +33,7 @@ internal sealed class BatchConverter
         return new RecordBatch(Schema, arrays, batch.Rows);
     }
 
-    private IArrowArray? ConvertColumn(RawBatch batch, int c, ColumnPlan plan)
+    internal IArrowArray? ConvertColumn(RawBatch batch, int c, ColumnPlan plan)
     {
         var rows = batch.Rows;
         var validity = new byte[(rows + 7) / 8];

@@ -16,6 +16,31 @@ internal sealed class RawBatch(int columns, int capacityRows)
     public FieldKind[] Kinds { get; } = new FieldKind[columns * capacityRows];
     public int CapacityRows { get; } = capacityRows;
 
+    /// <summary>
+    /// Makes this batch a copy of <paramref name="source"/> that owns its bytes (only the range its fields use), so it
+    /// stays valid after the source reads on and can be converted on another thread.
+    /// </summary>
+    public void CopyFrom(RawBatch source)
+    {
+        var n = source.Rows * source.Columns;
+        var starts = source.Starts.AsSpan(0, n);
+        var lengths = source.Lengths.AsSpan(0, n);
+        int low = int.MaxValue, high = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (lengths[i] == 0) continue;
+            low = Math.Min(low, starts[i]);
+            high = Math.Max(high, starts[i] + lengths[i]);
+        }
+        if (low > high) low = high = 0;
+        if (Data.Length < high - low) Data = new byte[Math.Max(high - low, Data.Length * 3 / 2)];
+        source.Data.AsSpan(low, high - low).CopyTo(Data);
+        for (var i = 0; i < n; i++) Starts[i] = lengths[i] == 0 ? 0 : starts[i] - low;
+        lengths.CopyTo(Lengths);
+        source.Kinds.AsSpan(0, n).CopyTo(Kinds);
+        Rows = source.Rows;
+    }
+
     public ReadOnlySpan<byte> Field(int row, int column)
     {
         var i = row * Columns + column;

@@ -78,7 +78,55 @@ internal static class ValueParsers
             value = 0;
             return false;
         }
-        return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        return TryParseSimpleDouble(s, out value) || double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    }
+
+    private static ReadOnlySpan<double> PowersOfTen =>
+    [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+
+    /// <summary>
+    /// The common shape of numbers in data files, <c>-?\d+(\.\d+)?</c> with at most 15 significant digits, parsed
+    /// exactly: the digits form an integer below 2^53 and 10^k for k ≤ 22 is exact, so one correctly rounded IEEE
+    /// division gives the correctly rounded result (Clinger's fast path). Anything else (exponents, long mantissas,
+    /// <c>inf</c>) is left to <see cref="double.TryParse(ReadOnlySpan{byte}, NumberStyles, IFormatProvider, out double)"/>.
+    /// </summary>
+    internal static bool TryParseSimpleDouble(ReadOnlySpan<byte> s, out double value)
+    {
+        value = 0;
+        if (s.IsEmpty) return false;
+        var i = 0;
+        var negative = false;
+        if (s[0] == (byte)'-') { negative = true; i = 1; }
+        else if (s[0] == (byte)'+') i = 1;
+        long mantissa = 0;
+        var digits = 0;
+        var intStart = i;
+        while (i < s.Length && (uint)(s[i] - '0') <= 9)
+        {
+            mantissa = mantissa * 10 + (s[i] - '0');
+            if (mantissa != 0) digits++;
+            i++;
+        }
+        var intDigits = i - intStart;
+        var fraction = 0;
+        if (i < s.Length && s[i] == (byte)'.')
+        {
+            var start = ++i;
+            while (i < s.Length && (uint)(s[i] - '0') <= 9)
+            {
+                mantissa = mantissa * 10 + (s[i] - '0');
+                if (mantissa != 0) digits++;
+                i++;
+            }
+            fraction = i - start;
+        }
+        if (i != s.Length || intDigits + fraction == 0 || digits > 15 || fraction > 22) return false;
+        var result = fraction == 0 ? mantissa : mantissa / PowersOfTen[fraction];
+        value = negative ? -result : result;
+        return true;
     }
 
     /// <summary>ISO 8601: <c>yyyy-MM-dd</c>, optionally followed by <c>T</c> or a space, <c>HH:mm[:ss[.f…]]</c>

@@ -1,0 +1,64 @@
+using Apache.Arrow;
+using Apache.Arrow.Types;
+using Cube.DataHub.Tables.Statistics;
+
+namespace Cube.DataHub.Tests.Tables;
+
+/// <summary>Batches summarised apart and merged in order give what one accumulator fed batch by batch gives.</summary>
+public sealed class StatisticsMergeTests
+{
+    [Fact]
+    public void QuantileSketch_AddRange_KeepsTheSameSampleAsOneByOne()
+    {
+        var values = Enumerable.Range(0, 600_000).Select(i => Math.Sin(i) * 1000).ToArray();
+        var one = new QuantileSketch();
+        foreach (var v in values) one.Add(v);
+        var ranged = new QuantileSketch();
+        for (var at = 0; at < values.Length; at += 70_001) ranged.AddRange(values.AsSpan(at, Math.Min(70_001, values.Length - at)));
+        double[] p = [0.01, 0.25, 0.5, 0.75, 0.99];
+        Assert.Equal(one.Quantiles(p), ranged.Quantiles(p));
+    }
+
+    [Fact]
+    public void ColumnAccumulator_PartialsMergedInOrder_MatchTheExactFigures()
+    {
+        var xField = new Field("x", DoubleType.Default, true);
+        var idField = new Field("id", Int64Type.Default, true);
+        var x = new ColumnAccumulator(xField);
+        var id = new ColumnAccumulator(idField);
+        var all = new List<double>();
+        var random = new Random(3);
+        for (var b = 0; b < 12; b++)
+        {
+            var xs = new DoubleArray.Builder();
+            var ids = new Int64Array.Builder();
+            for (var i = 0; i < 50_000; i++)
+            {
+                var v = random.NextDouble() * 100 + b;
+                if (i % 10 == 0) xs.AppendNull(); else { xs.Append(v); all.Add(v); }
+                ids.Append(b * 50_000L + i);
+            }
+            var xPart = new ColumnAccumulator(xField, partial: true, exactDistinct: x.DistinctIsExact);
+            xPart.Add(xs.Build());
+            var idPart = new ColumnAccumulator(idField, partial: true, exactDistinct: id.DistinctIsExact);
+            idPart.Add(ids.Build());
+            x.Merge(xPart);
+            id.Merge(idPart);
+        }
+        var xs_ = x.Finish(null);
+        var mean = all.Average();
+        var std = Math.Sqrt(all.Sum(v => (v - mean) * (v - mean)) / (all.Count - 1));
+        Assert.Equal(600_000, xs_.Count);
+        Assert.Equal(60_000, xs_.Nulls);
+        Assert.Equal(mean, xs_.Mean!.Value, 1e-9);
+        Assert.Equal(std, xs_.StdDev!.Value, 1e-9);
+        Assert.Equal(all.Min(), (double)xs_.Min!);
+        Assert.Equal(all.Max(), (double)xs_.Max!);
+        var sorted = all.Order().ToArray();
+        Assert.Equal(sorted[sorted.Length / 2], xs_.Quantiles![1].Value, 0.5);
+        var ids_ = id.Finish(null);
+        Assert.InRange(ids_.Distinct, 600_000 * 0.98, 600_000 * 1.02);
+        Assert.Equal(0L, ids_.Min);
+        Assert.Equal(599_999L, ids_.Max);
+    }
+}
