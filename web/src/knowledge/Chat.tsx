@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, problemMessage, type Schemas } from '../api/client';
 import { Link, navigate } from '../app/router';
 import { askStream, type Citation } from './chatStream';
-import { AnswerText, citationTitle, Snippet } from './Citations';
+import { AnswerText, Snippet } from './Citations';
 import { chatPage, kbPage } from './links';
 
 type Session = Schemas['ChatSessionDto'];
@@ -170,7 +170,6 @@ function PassagePanel({ slug, kb, citation, onClose }: { slug: string; kb: strin
       </dl>
       <p className="snippet" data-testid="passage-snippet"><Snippet text={citation.snippet} /></p>
       {text && <details open><summary>Whole passage</summary><p className="chunk-text">{text}</p></details>}
-      <p className="muted small">{citationTitle(citation)}</p>
     </aside>
   );
 }

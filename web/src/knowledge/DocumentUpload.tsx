@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { FileButton } from './FileButton';
 import { type PickedFile, planUpload, uploadDocuments, type UploadProgress } from './upload';
 
 /**
@@ -15,8 +16,7 @@ export function DocumentUpload({ url, onUploaded, createRequest }: {
   const [errors, setErrors] = useState<string[]>([]);
   const [done, setDone] = useState<string | null>(null);
 
-  function pick(list: FileList | null) {
-    if (!list) return;
+  function pick(list: FileList) {
     const added = [...list].map(file => ({ path: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name, file }));
     setPicked(previous => [...previous.filter(p => !added.some(a => a.path === p.path)), ...added]);
     setProgress({}); setErrors([]); setDone(null);
@@ -44,10 +44,8 @@ export function DocumentUpload({ url, onUploaded, createRequest }: {
     <section className="upload" aria-label="Upload documents">
       <h2>Add documents</h2>
       <div className="actions">
-        <label className="button">Add files<input type="file" multiple hidden aria-label="Add files" disabled={busy}
-          onChange={e => { pick(e.target.files); e.target.value = ''; }} /></label>
-        <label className="button">Add a folder<input type="file" multiple hidden aria-label="Add a folder" disabled={busy}
-          ref={el => el?.setAttribute('webkitdirectory', '')} onChange={e => { pick(e.target.files); e.target.value = ''; }} /></label>
+        <FileButton text="Add files" label="Add files" multiple disabled={busy} onFiles={pick} />
+        <FileButton text="Add a folder" label="Add a folder" multiple folder disabled={busy} onFiles={pick} />
         <label>Tags <input aria-label="Tags" placeholder="comma-separated" value={tags} onChange={e => setTags(e.target.value)} disabled={busy} /></label>
         {picked.length > 0 && !busy && <button type="button" onClick={() => { setPicked([]); setProgress({}); }}>Clear</button>}
       </div>

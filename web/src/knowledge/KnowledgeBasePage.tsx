@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, problemMessage, type Schemas } from '../api/client';
 import { Link, navigate } from '../app/router';
 import { DocumentUpload } from './DocumentUpload';
+import { FileButton } from './FileButton';
 import { chatPage, knowledgePage } from './links';
 import { RetrievalTest } from './RetrievalTest';
 import { uploadDocuments } from './upload';
@@ -120,11 +121,10 @@ export function KnowledgeBasePage({ slug, kb, canWrite, canManage }: { slug: str
               <td>{d.tags.map(t => <code key={t}>{t}</code>)}</td>
               <td>{new Date(d.updatedAt).toLocaleString()}</td>
               {canWrite && (
-                <td className="actions">
-                  <label className="button secondary">Replace<input type="file" hidden aria-label={`Replace ${d.name}`}
-                    onChange={e => { const f = e.target.files?.[0]; e.target.value = ''; if (f) void replace(d, f); }} /></label>
+                <td><div className="actions">
+                  <FileButton className="button secondary" text="Replace" label={`Replace ${d.name}`} onFiles={list => { if (list[0]) void replace(d, list[0]); }} />
                   <ConfirmButton label={`Delete ${d.name}`} text="Delete" confirm={`Delete ${d.name}?`} onConfirm={() => remove(d)} />
-                </td>
+                </div></td>
               )}
             </tr>
           ))}</tbody>
