@@ -52,6 +52,7 @@ describe('knowledge bases in the browser', { timeout: 240_000 }, () => {
       ['Rollout plan', 'The pilot starts in the Lisbon office in March.'],
       ['Support', 'During the rollout the help desk answers within four hours.'],
     ]));
+    writeFileSync(path.join(folder, 'broken.pdf'), Buffer.from('%PDF-1.4\nthis is not a PDF body\n'));
     writeFileSync(path.join(folder, 'logo.png'), png(8, 8, [255, 255, 255], { x: 0, y: 0, width: 4, height: 4, color: [0, 0, 0] }));
   });
 
@@ -79,19 +80,22 @@ describe('knowledge bases in the browser', { timeout: 240_000 }, () => {
 
     await page.getByLabel('Add a folder').setInputFiles(path.join(files, 'handbook'));
     assert.deepEqual(await page.getByTestId('upload-file').evaluateAll(rows => rows.map(r => r.dataset.path)),
-      ['handbook/faq.txt', 'handbook/rollout.pdf', 'handbook/setup.md']);
+      ['handbook/broken.pdf', 'handbook/faq.txt', 'handbook/rollout.pdf', 'handbook/setup.md']);
     await page.getByText('1 left out').click();
     await page.getByText('handbook/logo.png: not a supported format').waitFor();
-    await page.getByRole('button', { name: 'Upload 3 files' }).click();
-    await page.getByRole('status').filter({ hasText: '3 queued for ingestion.' }).waitFor();
+    await page.getByRole('button', { name: 'Upload 4 files' }).click();
+    await page.getByRole('status').filter({ hasText: '4 queued for ingestion.' }).waitFor();
     for (const bar of await page.locator('.upload progress').all())
       assert.equal(await bar.evaluate(p => p.value === p.max), true, `${await bar.getAttribute('aria-label')} is full`);
 
-    // The page polls the documents while they are queued or processing; all three end ready with chunks.
+    // The page polls the documents while they are queued or processing: three end ready with chunks, the broken PDF
+    // failed with the extractor's reason.
     const documents = page.getByTestId('document');
-    await until('three ready documents', async () =>
-      (await documents.evaluateAll(rows => rows.filter(r => r.dataset.state === 'ready').length)) === 3, 90_000, 250);
-    const rows = await documents.evaluateAll(rows => rows.map(r => [r.dataset.name, Number(r.children[2].textContent), r.children[3].textContent]));
+    await until('three ready documents and one failed', async () =>
+      (await documents.evaluateAll(rows => rows.map(r => r.dataset.state).sort().join())) === 'failed,ready,ready,ready', 90_000, 250);
+    assert.ok((await page.locator('[data-name="broken.pdf"]').getByTestId('document-error').textContent()).length > 0, 'the failure has a reason');
+    const rows = await documents.evaluateAll(rows => rows.filter(r => r.dataset.state === 'ready')
+      .map(r => [r.dataset.name, Number(r.children[2].textContent), r.children[3].textContent]));
     assert.deepEqual(rows.map(r => r[0]), ['faq.txt', 'rollout.pdf', 'setup.md']);
     assert.ok(rows.every(r => r[1] > 0), `every document has chunks: ${JSON.stringify(rows)}`);
     assert.equal(rows[1][2], '2', 'the PDF has two pages');
@@ -156,9 +160,9 @@ describe('knowledge bases in the browser', { timeout: 240_000 }, () => {
     await page.getByRole('button', { name: 'Delete faq.txt' }).click();
     await page.getByRole('button', { name: 'Yes' }).click();
     await page.getByRole('status').filter({ hasText: 'Deleted faq.txt.' }).waitFor();
-    assert.equal(await documents.count(), 2);
+    assert.equal(await documents.count(), 3);
     const kb = await admin.get('/api/projects/lab/knowledge/handbook');
-    assert.equal(kb.documents, 2);
+    assert.equal(kb.documents, 3);
     await context.close();
   });
 });

@@ -31,8 +31,13 @@ export function Chat({ slug, kb, session }: { slug: string; kb: string; session?
     .then(({ data, error: e }) => data ? setSessions(data) : setError(problemMessage(e))).catch(e => setError(problemMessage(e))), [slug, kb]);
   useEffect(() => { void loadSessions(); }, [loadSessions]);
 
+  // The answer streaming now, so that leaving the session (or the page) stops it.
+  const current = useRef<AbortController | null>(null);
+  useEffect(() => () => current.current?.abort(), []);
+
   useEffect(() => {
     if (session && session === opened.current) return;
+    current.current?.abort();
     setMessages([]); setCited(null); setError(null);
     if (!session) return;
     let stale = false;
@@ -72,6 +77,7 @@ export function Chat({ slug, kb, session }: { slug: string; kb: string; session?
       { key: answerKey, role: 'assistant', content: '', citations: null, extractive: false, streaming: true }]);
     setQuestion('');
     const controller = new AbortController();
+    current.current = controller;
     setStreaming(controller);
     const update = (change: (m: Message) => Message) => setMessages(all => all.map(m => m.key === answerKey ? change(m) : m));
     try {
@@ -86,7 +92,7 @@ export function Chat({ slug, kb, session }: { slug: string; kb: string; session?
       update(m => ({ ...m, streaming: false, citations: [], content: m.content + (stopped ? ' (stopped)' : '') }));
       if (!stopped) setError(problemMessage(x));
     } finally {
-      setStreaming(null);
+      if (current.current === controller) { current.current = null; setStreaming(null); }
     }
   }
 
