@@ -160,6 +160,7 @@ describe('knowledge bases in the browser', { timeout: 240_000 }, () => {
     await page.getByRole('button', { name: 'Delete faq.txt' }).click();
     await page.getByRole('button', { name: 'Yes' }).click();
     await page.getByRole('status').filter({ hasText: 'Deleted faq.txt.' }).waitFor();
+    await page.locator('[data-testid=document][data-name="faq.txt"]').waitFor({ state: 'detached' });
     assert.equal(await documents.count(), 3);
     const kb = await admin.get('/api/projects/lab/knowledge/handbook');
     assert.equal(kb.documents, 3);

@@ -86,7 +86,11 @@ export function Chat({ slug, kb, session }: { slug: string; kb: string; session?
         onDelta: delta => update(m => ({ ...m, content: m.content + delta })),
         onDone: done => update(m => ({ ...m, content: done.answer, citations: done.citations, extractive: done.extractive, streaming: false })),
       }, controller.signal);
-      void loadSessions();
+      // The server stores the turns (and titles an untitled session) just after the last event, so a list read now
+      // may not show the title yet: show the one it is about to get.
+      const asked = id;
+      void loadSessions().then(() => setSessions(list => list?.map(s => s.id === asked && !s.title
+        ? { ...s, title: text.length <= 80 ? text : `${text.slice(0, 80).trimEnd()}…` } : s) ?? null));
     } catch (x) {
       const stopped = controller.signal.aborted;
       update(m => ({ ...m, streaming: false, citations: [], content: m.content + (stopped ? ' (stopped)' : '') }));

@@ -63,17 +63,17 @@ export function KnowledgeBasePage({ slug, kb, canWrite, canManage }: { slug: str
     setNotice(null);
     const { error: e, response } = await api.DELETE('/api/projects/{project}/knowledge/{kb}/documents/{document}', { params: { path: { ...path, document: d.id } } });
     if (!response.ok) { setNotice(problemMessage(e)); return; }
-    setNotice(`Deleted ${d.name}.`);
     await load();
+    setNotice(`Deleted ${d.name}.`);
   }
 
   async function replace(d: Document, file: File) {
     setNotice(null);
     // The server replaces the document whose name the upload carries, so the new content goes under the old name.
     const { results, errors } = await uploadDocuments(uploadUrl, [{ path: d.name, file }], '', () => undefined);
+    await load();
     if (errors.length > 0) setNotice(errors.join(' '));
     else setNotice(results[0]?.queued.length ? `Replacing ${d.name}: queued for ingestion.` : `${d.name} is unchanged.`);
-    await load();
   }
 
   async function deleteBase() {
