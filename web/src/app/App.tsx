@@ -4,6 +4,9 @@ import { SignIn } from '../auth/SignIn';
 import { Dashboard } from '../manager/Dashboard';
 import { Datasets } from '../datasets/Datasets';
 import { VersionPage } from '../datasets/VersionPage';
+import { Chat } from '../knowledge/Chat';
+import { KnowledgeBasePage } from '../knowledge/KnowledgeBasePage';
+import { KnowledgeBases } from '../knowledge/KnowledgeBases';
 import { ReviewQueue } from '../review/ReviewQueue';
 import { Tokens } from '../tokens/Tokens';
 import { WorkbenchPage } from '../labeling/WorkbenchPage';
@@ -61,6 +64,7 @@ function Shell({ path, session }: { path: string; session: Session }) {
           <nav aria-label="Sections">
             <Link to={`/p/${slug}`}>Labeling</Link>
             {rank >= (roleRank.viewer as number) && <Link to={`/p/${slug}/datasets`}>Datasets</Link>}
+            {rank >= (roleRank.viewer as number) && <Link to={`/p/${slug}/knowledge`}>Knowledge</Link>}
           </nav>
         )}
         <span className="who">{me.user.displayName || me.user.userName}{me.user.isAdmin ? ' (admin)' : ''}</span>
@@ -83,6 +87,14 @@ function Page({ path, rank }: { path: string; rank: number }) {
   if (m) return rank >= (roleRank.viewer as number) ? <VersionPage slug={m.slug as string} dataset={m.dataset as string} version={m.version as string} /> : <Forbidden />;
   m = match('/p/:slug/datasets/:dataset', path) ?? match('/p/:slug/datasets', path);
   if (m) return <Datasets key={m.slug} slug={m.slug as string} dataset={m.dataset} canWrite={rank >= (roleRank.manager as number)} />;
+  m = match('/p/:slug/knowledge/:kb/chat/:session', path) ?? match('/p/:slug/knowledge/:kb/chat', path);
+  if (m) return rank >= (roleRank.viewer as number) ? <Chat key={`${m.slug}/${m.kb}`} slug={m.slug as string} kb={m.kb as string} session={m.session} /> : <Forbidden />;
+  m = match('/p/:slug/knowledge/:kb', path);
+  if (m) return rank >= (roleRank.viewer as number)
+    ? <KnowledgeBasePage key={`${m.slug}/${m.kb}`} slug={m.slug as string} kb={m.kb as string} canWrite={rank >= (roleRank.annotator as number)} canManage={rank >= (roleRank.manager as number)} />
+    : <Forbidden />;
+  m = match('/p/:slug/knowledge', path);
+  if (m) return rank >= (roleRank.viewer as number) ? <KnowledgeBases key={m.slug} slug={m.slug as string} canCreate={rank >= (roleRank.manager as number)} /> : <Forbidden />;
   if (path === '/tokens') return <Tokens />;
   m = match('/p/:slug', path);
   if (m) return <ProjectHome slug={m.slug as string} rank={rank} />;
