@@ -26,7 +26,7 @@ public static class ImagesApi
             .RequireAuthorization(CubePolicies.ProjectViewer);
         group.MapGet("/images", ListAsync).WithName("ListImages").WithSummary("Images with dimensions and thumbnail URLs, by path prefix, paged.");
         group.MapGet("/images/stats", StatsAsync).WithName("ImageStatistics").WithSummary("Count, formats and width, height and aspect-ratio distributions.");
-        group.MapGet("/thumbnails/{**path}", ThumbnailAsync).WithName("GetThumbnail").WithSummary("A JPEG thumbnail (?size=64|128|256|512), cached by content hash.");
+        group.MapGet("/thumbnails/{**path}", ThumbnailAsync).WithName("GetThumbnail").WithSummary("A WebP thumbnail (?size=64|128|256|512; transparency kept, EXIF orientation applied), cached by content hash.");
         return endpoints;
     }
 
@@ -75,7 +75,7 @@ public static class ImagesApi
         var pixels = size ?? 256;
         http.Response.Headers.CacheControl = "private, max-age=31536000, immutable";
         http.Response.Headers.ETag = $"\"{image.Sha256}-{pixels}\"";
-        return TypedResults.Stream(await images.ThumbnailAsync(image.Sha256, pixels, cancellationToken), "image/jpeg");
+        return TypedResults.Stream(await images.ThumbnailAsync(image.Sha256, pixels, cancellationToken), ImageCatalog.ThumbnailContentType);
     }
 
     /// <summary>Up to 20 equal-width bins over the values' range.</summary>
