@@ -127,6 +127,9 @@ public sealed class WebHdfsObjectStore : IObjectStore, IDisposable
                 if (moved) _logger.LogDebug("Stored {Key} in HDFS ({Size} bytes)", key, hashing.BytesRead);
                 else await DeleteQuietlyAsync(temp).ConfigureAwait(false);
                 status = await GetStatusAsync(target, key, cancellationToken).ConfigureAwait(false);
+                // "Already exists" is only a success when what exists is the object, not a folder of that name.
+                if (status is { IsDirectory: true })
+                    throw new WebHdfsException($"WebHDFS at '{_endpoint}' could not store '{target}': it is a folder.", HttpStatusCode.Conflict);
             }
             else
             {
@@ -388,15 +391,66 @@ public sealed class WebHdfsObjectStore : IObjectStore, IDisposable
     private async Task<bool> RenameIntoPlaceAsync(string temp, string target, bool overwrite, CancellationToken cancellationToken)
     {
         var extra = "&destination=" + Uri.EscapeDataString(target) + (overwrite ? "&renameoptions=OVERWRITE" : "&renameoptions=NONE");
+        var parent = target[..target.LastIndexOf('/')];
         for (var attempt = 1; ; attempt++)
         {
-            using var response = await SendAsync(HttpMethod.Put, temp, "RENAME", extra, target, cancellationToken).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode) return true;
-            var error = await WebHdfsError.ReadAsync(response, cancellationToken).ConfigureAwait(false);
-            // Without OVERWRITE an existing target refuses the rename: a concurrent writer stored the same content first.
-            if (!overwrite && error.Is("FileAlreadyExistsException")) return false;
-            if (!error.Is("FileNotFoundException") || attempt == MaxRenameAttempts) throw Failure(error, "RENAME", temp + " -> " + target, null);
-            await MakeDirectoryAsync(target[..target.LastIndexOf('/')], cancellationToken).ConfigureAwait(false);
+            bool? legacy;
+            using (var response = await SendAsync(HttpMethod.Put, temp, "RENAME", extra, target, cancellationToken).ConfigureAwait(false))
+            {
+                if (!response.IsSuccessStatusCode)
+                {
+                    var error = await WebHdfsError.ReadAsync(response, cancellationToken).ConfigureAwait(false);
+                    // Without OVERWRITE an existing target refuses the rename: a concurrent writer stored the same content first.
+                    if (!overwrite && error.Is("FileAlreadyExistsException")) return false;
+                    if (!error.Is("FileNotFoundException") || attempt == MaxRenameAttempts) throw Failure(error, "RENAME", temp + " -> " + target, null);
+                    await MakeDirectoryAsync(parent, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                // The namenode's rename with options answers an empty body.
+                legacy = await ReadBooleanIfAnyAsync(response, cancellationToken).ConfigureAwait(false);
+            }
+            if (legacy is null) return true;
+
+            // A server that ignores renameoptions (HttpFS) runs FileSystem.rename, which answers false when the target
+            // exists or its folder is missing, and moves the file into a folder that has the target's name.
+            var status = await GetStatusAsync(target, target, cancellationToken).ConfigureAwait(false);
+            if (legacy.Value)
+            {
+                if (status is { IsFile: true }) return true;
+                await DeleteQuietlyAsync(target + temp[temp.LastIndexOf('/')..]).ConfigureAwait(false);
+                throw new WebHdfsException($"WebHDFS at '{_endpoint}' could not store '{target}': it is a folder.", HttpStatusCode.Conflict);
+            }
+            if (attempt == MaxRenameAttempts)
+                throw new WebHdfsException($"WebHDFS at '{_endpoint}' refused RENAME of '{temp}' to '{target}' (it answered false {attempt} times).", HttpStatusCode.OK);
+            if (status is null)
+            {
+                await MakeDirectoryAsync(parent, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            if (!status.IsFile) throw new WebHdfsException($"WebHDFS at '{_endpoint}' could not store '{target}': it is a folder.", HttpStatusCode.Conflict);
+            if (!overwrite) return false;
+            // Such a server cannot replace in one step: readers may find the key missing until the next RENAME.
+            using var deleted = await SendAsync(HttpMethod.Delete, target, "DELETE", "&recursive=false", target, cancellationToken).ConfigureAwait(false);
+            if (!deleted.IsSuccessStatusCode) throw await FailureAsync(deleted, "DELETE", target, null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The <c>{"boolean": …}</c> of a response, or null when its body is not that (e.g. empty).</summary>
+    private static async Task<bool?> ReadBooleanIfAnyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (string.IsNullOrWhiteSpace(body)) return null;
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("boolean", out var value)
+                && value.ValueKind is JsonValueKind.True or JsonValueKind.False
+                ? value.GetBoolean()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

@@ -50,6 +50,9 @@ internal sealed class WebHdfsFake : IAsyncDisposable
     /// <summary>Base URL the namenode redirects to instead of its own datanode, e.g. one nobody listens on.</summary>
     public string? DatanodeUrl { get; set; }
 
+    /// <summary>Ignore <c>renameoptions</c> and answer RENAME as FileSystem.rename does, like HttpFS.</summary>
+    public bool LegacyRename { get; set; }
+
     /// <summary>Called with the running byte count while a datanode CREATE body arrives.</summary>
     public Action<long>? OnDatanodeBytes { get; set; }
 
@@ -219,7 +222,7 @@ internal sealed class WebHdfsFake : IAsyncDisposable
             return Remote(context, 400, "IllegalArgumentException", "java.lang.IllegalArgumentException", "Required param destination for op: RENAME is null or empty");
         if (LocalPathOrError(destination) is not { } target)
             return Remote(context, 400, "InvalidPathException", "org.apache.hadoop.fs.InvalidPathException", $"Invalid path name Invalid file name: {destination}");
-        var options = query.GetValueOrDefault("renameoptions", "");
+        var options = LegacyRename ? "" : query.GetValueOrDefault("renameoptions", "");
         var sourceIsFile = File.Exists(local);
         var sourceExists = sourceIsFile || Directory.Exists(local);
         var parent = Path.GetDirectoryName(target)!;

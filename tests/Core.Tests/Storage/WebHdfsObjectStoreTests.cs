@@ -129,6 +129,28 @@ public sealed class WebHdfsObjectStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PutAsync_ReplacesAndDeduplicates_WhenServerIgnoresRenameOptions()
+    {
+        var fake = await FakeAsync();
+        fake.LegacyRename = true;
+        var store = StoreFor(fake);
+        var second = TestData.Bytes(300, seed: 2);
+
+        await store.PutAsync("k/v", new MemoryStream(TestData.Bytes(500, seed: 1)), Ct);
+        await store.PutAsync("k/v", new MemoryStream(second), Ct);
+        var first = await store.PutContentAddressedAsync(new MemoryStream(second), sha => $"cas/{sha}", null, Ct);
+        var again = await store.PutContentAddressedAsync(new MemoryStream(second), sha => $"cas/{sha}", null, Ct);
+        await store.PutAsync("folder/inside", new MemoryStream([1]), Ct);
+        var e = await Assert.ThrowsAsync<WebHdfsException>(() => store.PutAsync("folder", new MemoryStream([2]), Ct));
+
+        Assert.Equal(second, await File.ReadAllBytesAsync(fake.LocalPath(Root + "/objects/k/v"), Ct));
+        Assert.Equal(first.Key, again.Key);
+        Assert.Contains("is a folder", e.Message, StringComparison.Ordinal);
+        Assert.Equal(["cas/" + TestData.Sha256(second), "folder/inside", "k/v"], (await store.ListAsync("", null, 10, Ct)).Items.Select(i => i.Key));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(fake.LocalPath(Root + "/staging")));
+    }
+
+    [Fact]
     public async Task DeleteAsync_RemovesFoldersLeftEmpty_WhenLastObjectInThemIsDeleted()
     {
         var fake = await FakeAsync();
