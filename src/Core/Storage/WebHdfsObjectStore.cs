@@ -358,7 +358,7 @@ public sealed class WebHdfsObjectStore : IObjectStore, IDisposable
             return (await ReadJsonAsync<FileStatusResponse>(response, "GETFILESTATUS", path, cancellationToken).ConfigureAwait(false)).FileStatus;
         var error = await WebHdfsError.ReadAsync(response, cancellationToken).ConfigureAwait(false);
         // Only a RemoteException says the file is missing; a bare 404 means the URL is not a WebHDFS endpoint.
-        return error.Is("FileNotFoundException") ? null : throw Failure(error, "GETFILESTATUS", path, null);
+        return IsMissing(error) ? null : throw Failure(error, "GETFILESTATUS", path, null);
     }
 
     /// <summary>LISTSTATUS; null when the folder is missing or is a file.</summary>
@@ -368,7 +368,7 @@ public sealed class WebHdfsObjectStore : IObjectStore, IDisposable
         if (!response.IsSuccessStatusCode)
         {
             var error = await WebHdfsError.ReadAsync(response, cancellationToken).ConfigureAwait(false);
-            return error.Is("FileNotFoundException") ? null : throw Failure(error, "LISTSTATUS", path, null);
+            return IsMissing(error) ? null : throw Failure(error, "LISTSTATUS", path, null);
         }
         var entries = (await ReadJsonAsync<FileStatusesResponse>(response, "LISTSTATUS", path, cancellationToken).ConfigureAwait(false)).FileStatuses.FileStatus;
         // LISTSTATUS of a file answers the file itself, with an empty name.
@@ -540,7 +540,7 @@ public sealed class WebHdfsObjectStore : IObjectStore, IDisposable
     /// <summary>Maps a RemoteException to the store's exceptions; <paramref name="key"/> is set where "not found" means the object.</summary>
     private Exception Failure(WebHdfsError error, string op, string path, string? key)
     {
-        if (key is not null && error.Is("FileNotFoundException")) return new ObjectNotFoundException(key);
+        if (key is not null && IsMissing(error)) return new ObjectNotFoundException(key);
         var remote = error.Exception is null ? Scrub(error.Message) : $"{error.Exception}: {Scrub(error.Message)}";
         if (key is not null && error.Is("InvalidPathException")) return new InvalidObjectKeyException(key, $"HDFS refuses the path ({remote})");
 
@@ -576,6 +576,9 @@ public sealed class WebHdfsObjectStore : IObjectStore, IDisposable
         }
         return Scrub(messages.Count == 0 ? e.GetType().Name : string.Join(" <- ", messages.AsEnumerable().Reverse()));
     }
+
+    /// <summary>Nothing at the path: not found, or a file where the path needs a folder (checked first where permissions are on).</summary>
+    private static bool IsMissing(WebHdfsError error) => error.Is("FileNotFoundException") || error.Is("ParentNotDirectoryException");
 
     private static bool IsRedirect(HttpStatusCode status) => status is HttpStatusCode.TemporaryRedirect or HttpStatusCode.Redirect
         or HttpStatusCode.SeeOther or HttpStatusCode.MovedPermanently or HttpStatusCode.PermanentRedirect;

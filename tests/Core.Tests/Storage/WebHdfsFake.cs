@@ -140,6 +140,12 @@ internal sealed class WebHdfsFake : IAsyncDisposable
             await context.Response.WriteAsync(failure.Body);
             return;
         }
+        // With permissions on, resolving a path through a file fails the traverse check before anything else.
+        if (op is "GETFILESTATUS" or "LISTSTATUS" or "OPEN" && FileAncestor(local, includeSelf: false) is { } blocking)
+        {
+            await Remote(context, 403, "ParentNotDirectoryException", "org.apache.hadoop.fs.ParentNotDirectoryException", $"{HdfsPath(blocking)} (is not a directory)");
+            return;
+        }
         await ((context.Request.Method, op) switch
         {
             ("GET", "GETFILESTATUS") => GetFileStatus(context, path, local),

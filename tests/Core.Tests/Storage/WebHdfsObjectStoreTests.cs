@@ -182,6 +182,21 @@ public sealed class WebHdfsObjectStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Operations_FindNothing_WhenAPathGoesThroughAFile()
+    {
+        var fake = await FakeAsync();
+        var store = StoreFor(fake);
+        await store.PutAsync("a/b", new MemoryStream([1]), Ct);
+
+        Assert.Null(await store.HeadAsync("a/b/c", Ct));
+        await Assert.ThrowsAsync<ObjectNotFoundException>(() => store.GetAsync("a/b/c", null, Ct));
+        await Assert.ThrowsAsync<ObjectNotFoundException>(() => store.GetAsync("a/b/c", new ByteRange(0, 1), Ct));
+        Assert.False(await store.DeleteAsync("a/b/c", Ct));
+        Assert.Empty((await store.ListAsync("a/b/", null, 10, Ct)).Items);
+        Assert.Contains(fake.Requests, r => r.Op == "GETFILESTATUS" && r.Path.EndsWith("/a/b/c", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Operations_ThrowInvalidObjectKey_WhenKeyHasAColon()
     {
         var fake = await FakeAsync();
