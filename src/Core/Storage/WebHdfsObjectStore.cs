@@ -40,9 +40,12 @@ public sealed class WebHdfsObjectStore : IObjectStore, IDisposable
     private const string StagingDirectory = "staging";
     private const int MaxRenameAttempts = 3;
     private static readonly TimeSpan CleanupTimeout = TimeSpan.FromSeconds(30);
+    // Readiness is probed every few seconds; a write costs a block allocation on the datanodes, so one a minute does.
+    private static readonly TimeSpan WriteProbeInterval = TimeSpan.FromMinutes(1);
 
     private readonly HttpClient _http;
     private readonly ILogger<WebHdfsObjectStore> _logger;
+    private readonly TimeProvider _time;
     private readonly string _endpoint;
     private readonly string _apiBase;
     private readonly string _root;
@@ -50,14 +53,16 @@ public sealed class WebHdfsObjectStore : IObjectStore, IDisposable
     private readonly string _staging;
     private readonly string _authQuery;
     private readonly string? _token;
+    private long _lastWriteUtcTicks; // the last datanode write that succeeded; 0 when none yet
 
-    public WebHdfsObjectStore(WebHdfsStorageOptions options, ILogger<WebHdfsObjectStore>? logger = null)
+    public WebHdfsObjectStore(WebHdfsStorageOptions options, ILogger<WebHdfsObjectStore>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = options.Problems().ToList();
         if (problems.Count > 0) throw new ArgumentException(string.Join(" ", problems), nameof(options));
 
         _logger = logger ?? NullLogger<WebHdfsObjectStore>.Instance;
+        _time = timeProvider ?? TimeProvider.System;
         _endpoint = new Uri(options.Url, UriKind.Absolute).GetLeftPart(UriPartial.Path).TrimEnd('/');
         _apiBase = _endpoint + "/webhdfs/v1";
         _root = options.NormalizedRoot;
@@ -214,8 +219,9 @@ public sealed class WebHdfsObjectStore : IObjectStore, IDisposable
     }
 
     /// <summary>
-    /// Creates the root's folders when missing (MKDIRS) and writes and deletes a one-byte probe, so a datanode that the
-    /// namenode redirects to but this process cannot reach shows here rather than on the first upload.
+    /// Creates the root's folders when missing (MKDIRS) and, unless a write reached a datanode within the last minute,
+    /// writes and deletes a one-byte probe, so a datanode that the namenode redirects to but this process cannot reach
+    /// shows here rather than on the first upload.
     /// </summary>
     public async Task CheckHealthAsync(CancellationToken cancellationToken = default)
     {
@@ -223,6 +229,7 @@ public sealed class WebHdfsObjectStore : IObjectStore, IDisposable
         {
             await MakeDirectoryAsync(_objects, cancellationToken).ConfigureAwait(false);
             await MakeDirectoryAsync(_staging, cancellationToken).ConfigureAwait(false);
+            if (_time.GetUtcNow().UtcTicks - Volatile.Read(ref _lastWriteUtcTicks) < WriteProbeInterval.Ticks) return;
             var probe = _staging + "/health-" + Guid.NewGuid().ToString("N");
             try
             {
@@ -316,6 +323,7 @@ public sealed class WebHdfsObjectStore : IObjectStore, IDisposable
         {
             if (!written.IsSuccessStatusCode) throw await FailureAsync(written, "CREATE", path, null, cancellationToken).ConfigureAwait(false);
         }
+        Volatile.Write(ref _lastWriteUtcTicks, _time.GetUtcNow().UtcTicks);
     }
 
     /// <summary>OPEN, following the namenode's redirect to a datanode; a gateway that answers with the bytes at once is read directly.</summary>

@@ -29,9 +29,9 @@ public sealed class WebHdfsObjectStoreTests : IAsyncLifetime
         return fake;
     }
 
-    private WebHdfsObjectStore StoreFor(WebHdfsFake fake, string? user = "alice", string? token = null, ILogger<WebHdfsObjectStore>? logger = null, string? url = null)
+    private WebHdfsObjectStore StoreFor(WebHdfsFake fake, string? user = "alice", string? token = null, ILogger<WebHdfsObjectStore>? logger = null, string? url = null, TimeProvider? time = null)
     {
-        var store = new WebHdfsObjectStore(new WebHdfsStorageOptions { Url = url ?? fake.Url, Root = Root, User = user, DelegationToken = token }, logger);
+        var store = new WebHdfsObjectStore(new WebHdfsStorageOptions { Url = url ?? fake.Url, Root = Root, User = user, DelegationToken = token }, logger, time);
         _stores.Add(store);
         return store;
     }
@@ -372,6 +372,31 @@ public sealed class WebHdfsObjectStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CheckHealthAsync_WritesAProbeAtMostOnceAMinute_WhenCalledOften()
+    {
+        var fake = await FakeAsync();
+        var time = new ManualTime();
+        var store = StoreFor(fake, time: time);
+        int Probes() => fake.Requests.Count(r => r is { Node: "datanode", Op: "CREATE" });
+
+        await store.CheckHealthAsync(Ct);
+        await store.CheckHealthAsync(Ct);
+        Assert.Equal(1, Probes());
+
+        time.Advance(TimeSpan.FromSeconds(61));
+        await store.CheckHealthAsync(Ct);
+        Assert.Equal(2, Probes());
+
+        // An upload that reached a datanode is as good as a probe.
+        time.Advance(TimeSpan.FromSeconds(61));
+        await store.PutAsync("fresh", new MemoryStream([1]), Ct);
+        await store.CheckHealthAsync(Ct);
+        Assert.Equal(3, Probes());
+        // Each check still confirms both folders with the namenode (MKDIRS of objects and staging).
+        Assert.Equal(8, fake.Requests.Count(r => r.Op == "MKDIRS"));
+    }
+
+    [Fact]
     public async Task CheckHealthAsync_ThrowsNamingTheUrl_WhenNamenodeIsUnreachable()
     {
         using var store = new WebHdfsObjectStore(new WebHdfsStorageOptions { Url = "http://127.0.0.1:1", User = "alice" });
@@ -426,6 +451,15 @@ public sealed class WebHdfsObjectStoreTests : IAsyncLifetime
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    private sealed class ManualTime : TimeProvider
+    {
+        private DateTimeOffset _now = new(2026, 12, 2, 4, 0, 0, TimeSpan.Zero);
+
+        public void Advance(TimeSpan by) => _now += by;
+
+        public override DateTimeOffset GetUtcNow() => _now;
     }
 
     private sealed class CapturingLogger : ILogger<WebHdfsObjectStore>
