@@ -317,7 +317,8 @@ public sealed class WebHdfsObjectStore : IObjectStore, IDisposable
         }
         catch (Exception e) when (e is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
         {
-            throw new IOException($"WebHDFS datanode at '{location.Authority}' (named by the namenode at '{_endpoint}') could not be reached to write '{subject}': {Reason(e)}", e);
+            // Unreachable, or the connection broke mid-body: datanodes must be reachable from here under the name the namenode gives.
+            throw new IOException($"WebHDFS datanode at '{location.Authority}' (named by the namenode at '{_endpoint}') failed to take '{subject}': {Reason(e)}", e);
         }
         using (written)
         {

@@ -418,6 +418,7 @@ public sealed class WebHdfsObjectStoreTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => store.CheckHealthAsync(Ct));
 
         Assert.Contains("datanode at '127.0.0.1:1'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("refused", e.Message, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("user.name", e.Message, StringComparison.Ordinal);
     }
 
