@@ -10,8 +10,8 @@ internal static class ObjectStoreFactory
     public static IObjectStore Create(IServiceProvider sp)
     {
         var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-        return options.IsS3
-            ? new S3ObjectStore(options.S3, sp.GetRequiredService<ILogger<S3ObjectStore>>())
-            : new LocalObjectStore(options.ResolveLocalRoot(sp.GetRequiredService<IOptions<CubeOptions>>().Value));
+        if (options.IsS3) return new S3ObjectStore(options.S3, sp.GetRequiredService<ILogger<S3ObjectStore>>());
+        if (options.IsWebHdfs) return new WebHdfsObjectStore(options.WebHdfs, sp.GetRequiredService<ILogger<WebHdfsObjectStore>>(), sp.GetService<TimeProvider>());
+        return new LocalObjectStore(options.ResolveLocalRoot(sp.GetRequiredService<IOptions<CubeOptions>>().Value));
     }
 }

@@ -7,7 +7,7 @@ public sealed class StorageOptions : IValidatableObject
 {
     public const string SectionName = "Cube:Storage";
 
-    /// <summary><c>Local</c> (default) or <c>S3</c>.</summary>
+    /// <summary><c>Local</c> (default), <c>S3</c> or <c>WebHdfs</c>.</summary>
     public string Kind { get; set; } = "Local";
 
     /// <summary>Root directory of the local store; defaults to <c>{DataDirectory}/objects</c>.</summary>
@@ -15,15 +15,24 @@ public sealed class StorageOptions : IValidatableObject
 
     public S3StorageOptions S3 { get; set; } = new();
 
+    public WebHdfsStorageOptions WebHdfs { get; set; } = new();
+
     public bool IsS3 => string.Equals(Kind, "S3", StringComparison.OrdinalIgnoreCase);
+
+    public bool IsWebHdfs => string.Equals(Kind, "WebHdfs", StringComparison.OrdinalIgnoreCase);
 
     public string ResolveLocalRoot(CubeOptions cube) => Path.GetFullPath(LocalRoot ?? Path.Combine(cube.DataPath, "objects"));
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!IsS3 && !string.Equals(Kind, "Local", StringComparison.OrdinalIgnoreCase))
+        if (!IsS3 && !IsWebHdfs && !string.Equals(Kind, "Local", StringComparison.OrdinalIgnoreCase))
         {
-            yield return new ValidationResult($"Cube:Storage:Kind '{Kind}' is unknown; use 'Local' or 'S3'.", [nameof(Kind)]);
+            yield return new ValidationResult($"Cube:Storage:Kind '{Kind}' is unknown; use 'Local', 'S3' or 'WebHdfs'.", [nameof(Kind)]);
+            yield break;
+        }
+        if (IsWebHdfs)
+        {
+            foreach (var problem in WebHdfs.Problems()) yield return new ValidationResult(problem, [nameof(WebHdfs)]);
             yield break;
         }
         if (!IsS3) yield break;
