@@ -265,9 +265,17 @@ public sealed class EmbeddedIndex(string root, VectorSearchOptions? vectorOption
             var tags = query.Tags is { Count: > 0 } t ? t.ToHashSet(StringComparer.Ordinal) : null;
             var excluded = query.ExcludedTags is { Count: > 0 } x ? x.ToHashSet(StringComparer.Ordinal) : null;
             Func<VectorIndex.VectorRow, bool>? allow = documents is null && tags is null && excluded is null ? null
-                : row => (documents is null || documents.Contains(row.DocumentId)) && (tags is null || row.Tags.Any(tags.Contains))
-                    && (excluded is null || !row.Tags.Any(excluded.Contains));
+                : row => (documents is null || documents.Contains(row.DocumentId)) && (tags is null || AnyOf(row.Tags, tags))
+                    && (excluded is null || !AnyOf(row.Tags, excluded));
             return _vectors.Search(query.Vector, k, allow).Select(f => (f.Row.ChunkId, f.Score)).ToList();
+        }
+
+        /// <summary>Runs once per row and query: a plain loop, where LINQ with a method group allocated per row.</summary>
+        private static bool AnyOf(string[] rowTags, HashSet<string> wanted)
+        {
+            foreach (var tag in rowTags)
+                if (wanted.Contains(tag)) return true;
+            return false;
         }
 
         private static SearchHit Load(IndexSearcher searcher, int doc, double score) => ToHit(searcher.Doc(doc, HitFields), score);
