@@ -71,7 +71,35 @@ public sealed class IndexOptions
     [RegularExpression("^(Embedded|Elasticsearch)$")]
     public string Backend { get; set; } = "Embedded";
 
+    /// <summary>Vector search of the embedded backend.</summary>
+    public VectorSearchOptions Vectors { get; set; } = new();
+
     public ElasticsearchOptions Elasticsearch { get; set; } = new();
+}
+
+/// <summary>How the embedded backend's vector index searches (section <c>Cube:Knowledge:Index:Vectors</c>).</summary>
+public sealed class VectorSearchOptions
+{
+    /// <summary>
+    /// <c>Auto</c>: exact float scan below <see cref="ExactBelow"/> vectors, int8 scan with float rescoring from there;
+    /// <c>Exact</c> or <c>Int8</c> to force one path.
+    /// </summary>
+    public VectorQuantization Quantization { get; set; } = VectorQuantization.Auto;
+
+    /// <summary>Knowledge bases with fewer vectors than this are scanned exactly under <c>Auto</c> (the exact scan is already fast there).</summary>
+    [Range(0, int.MaxValue)]
+    public int ExactBelow { get; set; } = 20_000;
+
+    /// <summary>The int8 scan keeps this many candidates per requested result and rescores them with the float vectors.</summary>
+    [Range(1, 100)]
+    public int RescoreFactor { get; set; } = 4;
+}
+
+public enum VectorQuantization
+{
+    Auto,
+    Exact,
+    Int8,
 }
 
 public sealed class ElasticsearchOptions

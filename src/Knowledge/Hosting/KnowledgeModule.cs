@@ -20,7 +20,11 @@ public static class KnowledgeModule
     public static IHostApplicationBuilder AddKnowledge(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<KnowledgeOptions>().BindConfiguration(KnowledgeOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<KnowledgeOptions>().BindConfiguration(KnowledgeOptions.SectionName).ValidateDataAnnotations()
+            // Data annotations do not recurse into nested option objects; these two bound the vector search's work per query.
+            .Validate(o => o.Index.Vectors.ExactBelow >= 0, "Cube:Knowledge:Index:Vectors:ExactBelow must not be negative.")
+            .Validate(o => o.Index.Vectors.RescoreFactor is >= 1 and <= 100, "Cube:Knowledge:Index:Vectors:RescoreFactor must be between 1 and 100.")
+            .ValidateOnStart();
         services.AddModuleDbContext<KnowledgeDbContext, SqliteKnowledgeDbContext, PostgresKnowledgeDbContext>("knowledge");
         services.AddSingleton<KnowledgeAi>();
         services.AddSingleton<IKnowledgeIndex>(sp =>
@@ -29,7 +33,7 @@ public static class KnowledgeModule
             if (options.Backend == "Elasticsearch")
                 return new ElasticsearchIndex(ElasticsearchIndex.CreateClient(options.Elasticsearch), options.Elasticsearch.IndexPrefix);
             var cube = sp.GetRequiredService<IOptions<Core.CubeOptions>>().Value;
-            return new EmbeddedIndex(Path.Combine(cube.DataPath, "knowledge", "index"));
+            return new EmbeddedIndex(Path.Combine(cube.DataPath, "knowledge", "index"), options.Vectors);
         });
         services.AddSingleton<IngestionPipeline>();
         services.AddSingleton<RerankerProvider>();

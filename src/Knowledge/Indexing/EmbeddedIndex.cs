@@ -21,14 +21,14 @@ namespace Cube.Knowledge.Indexing;
 /// One process owns an index directory (Lucene's write lock); servers and workers on several machines share
 /// knowledge bases through the Elasticsearch backend instead.
 /// </summary>
-public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
+public sealed class EmbeddedIndex(string root, VectorSearchOptions? vectorOptions = null) : IKnowledgeIndex, IDisposable
 {
     private static readonly LuceneVersion Version = LuceneVersion.LUCENE_48;
     private readonly ConcurrentDictionary<Guid, Lazy<Store>> _stores = new();
 
     private Store Open(Guid knowledgeBaseId)
     {
-        var lazy = _stores.GetOrAdd(knowledgeBaseId, id => new Lazy<Store>(() => new Store(Path.Combine(root, id.ToString("N")))));
+        var lazy = _stores.GetOrAdd(knowledgeBaseId, id => new Lazy<Store>(() => new Store(Path.Combine(root, id.ToString("N")), vectorOptions)));
         try
         {
             return lazy.Value;
@@ -64,6 +64,9 @@ public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
     public Task<IReadOnlyList<SearchHit>> SearchAsync(Guid knowledgeBaseId, SearchQuery query, CancellationToken cancellationToken = default) =>
         Task.FromResult(Open(knowledgeBaseId).Search(query));
 
+    /// <summary>Whether the knowledge base's vector searches currently take the int8 path (for the benchmark and tests).</summary>
+    internal bool IsQuantized(Guid knowledgeBaseId) => Open(knowledgeBaseId).Quantized;
+
     public void Dispose()
     {
         foreach (var store in _stores.Values.Where(s => s.IsValueCreated)) store.Value.Dispose();
@@ -76,18 +79,36 @@ public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
         private readonly Analyzer _analyzer = new EnglishAnalyzer(Version);
         private readonly IndexWriter _writer;
         private readonly SearcherManager _searchers;
-        private readonly VectorIndex _vectors = new();
+        private readonly VectorIndex _vectors;
         private readonly ReaderWriterLockSlim _lock = new();
         private readonly Similarity _similarity = new BM25Similarity();
+        private readonly ConcurrentDictionary<string, Filter> _filters = new(StringComparer.Ordinal);
 
-        public Store(string path)
+        public Store(string path, VectorSearchOptions? vectorOptions)
         {
+            _vectors = new VectorIndex(vectorOptions);
             System.IO.Directory.CreateDirectory(path);
             _directory = FSDirectory.Open(path);
             // BM25 is set explicitly on both sides: index-time norms and query-time scoring must use the same similarity.
             _writer = new IndexWriter(_directory, new IndexWriterConfig(Version, _analyzer) { OpenMode = OpenMode.CREATE_OR_APPEND, Similarity = _similarity });
             _searchers = new SearcherManager(_writer, true, null);
             LoadVectors();
+        }
+
+        public bool Quantized
+        {
+            get
+            {
+                _lock.EnterReadLock();
+                try
+                {
+                    return _vectors.Quantized;
+                }
+                finally
+                {
+                    _lock.ExitReadLock();
+                }
+            }
         }
 
         private void LoadVectors()
@@ -158,7 +179,29 @@ public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
         /// </summary>
         public IReadOnlyList<SearchHit> Search(SearchQuery query)
         {
-            var searcher = _searchers.Acquire();
+            if (query.Mode != SearchMode.Bm25 && query.Vector is null) throw new ArgumentException("A vector search needs a query vector.", nameof(query));
+            IndexSearcher searcher;
+            IReadOnlyList<(Guid ChunkId, float Score)> vector = [];
+            // The searcher and the vector ranking are taken under one read lock, so they see the same commit: a chunk
+            // the vectors rank is always loadable from the searcher, and a deleted one is in neither.
+            _lock.EnterReadLock();
+            try
+            {
+                searcher = _searchers.Acquire();
+                try
+                {
+                    if (query.Mode != SearchMode.Bm25) vector = VectorRanked(query, query.Mode == SearchMode.Vector ? query.K : query.CandidateCount);
+                }
+                catch
+                {
+                    _searchers.Release(searcher);
+                    throw;
+                }
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
             try
             {
                 searcher.Similarity = _similarity;
@@ -167,10 +210,9 @@ public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
                     case SearchMode.Bm25:
                         return Bm25Ranked(searcher, query, query.K).Select(r => Load(searcher, r.Doc, r.Score)).ToList();
                     case SearchMode.Vector:
-                        return VectorRanked(query, query.K).Select(r => Load(searcher, r.ChunkId, r.Score)).OfType<SearchHit>().ToList();
+                        return vector.Select(r => Load(searcher, r.ChunkId, r.Score)).OfType<SearchHit>().ToList();
                     default:
                         var bm25 = Bm25Ranked(searcher, query, query.CandidateCount);
-                        var vector = VectorRanked(query, query.CandidateCount);
                         var luceneDocs = bm25.ToDictionary(b => b.ChunkId, b => b.Doc);
                         var fused = Fusion.Fuse(bm25.Select(b => Stub(b.ChunkId, b.Score)).ToList(), vector.Select(v => Stub(v.ChunkId, v.Score)).ToList(), query);
                         return fused
@@ -189,7 +231,6 @@ public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
 
         private static SearchHit Stub(Guid chunkId, double score) => new(chunkId, Guid.Empty, 0, "", null, "", null, score);
 
-        private static readonly HashSet<string> IdField = ["chunk_id"];
         private static readonly HashSet<string> HitFields = ["chunk_id", "doc_id", "text", "title", "heading", "ordinal", "page"];
 
         private List<(int Doc, Guid ChunkId, float Score)> Bm25Ranked(IndexSearcher searcher, SearchQuery query, int k)
@@ -199,27 +240,42 @@ public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
             var boolean = new BooleanQuery();
             foreach (var term in terms.Distinct(StringComparer.Ordinal)) boolean.Add(new TermQuery(new Term("content", term)), Occur.SHOULD);
             var top = searcher.Search(boolean, Filter(query), k);
-            return top.ScoreDocs.Select(d => (d.Doc, Guid.Parse(searcher.Doc(d.Doc, IdField).Get("chunk_id")), d.Score)).ToList();
+            return top.ScoreDocs.Select(d => (d.Doc, ChunkId(searcher, d.Doc), d.Score)).ToList();
         }
 
-        private IReadOnlyList<(Guid ChunkId, float Score)> VectorRanked(SearchQuery query, int k)
+        /// <summary>
+        /// The chunk id of a Lucene document from the per-segment field cache of the indexed <c>chunk_id</c> terms:
+        /// reading it from stored fields decompressed a block of text and vectors per candidate, which was most of a
+        /// BM25 ranking's time. The cache is built once per segment and dropped with it.
+        /// </summary>
+        private static Guid ChunkId(IndexSearcher searcher, int doc)
         {
-            if (query.Vector is null) throw new ArgumentException("A vector search needs a query vector.", nameof(query));
+            var leaves = searcher.IndexReader.Leaves;
+            var leaf = leaves[ReaderUtil.SubIndex(doc, leaves)];
+            var ids = FieldCache.DEFAULT.GetTerms(leaf.AtomicReader, "chunk_id", false);
+            var bytes = new BytesRef();
+            ids.Get(doc - leaf.DocBase, bytes);
+            return Guid.Parse(bytes.Bytes.AsSpan(bytes.Offset, bytes.Length), null);
+        }
+
+        /// <summary>The vector ranking with the query's pre-filters applied to each row before it is scored; the caller holds the read lock.</summary>
+        private List<(Guid ChunkId, float Score)> VectorRanked(SearchQuery query, int k)
+        {
             var documents = query.DocumentIds is { Count: > 0 } ids ? ids.ToHashSet() : null;
             var tags = query.Tags is { Count: > 0 } t ? t.ToHashSet(StringComparer.Ordinal) : null;
             var excluded = query.ExcludedTags is { Count: > 0 } x ? x.ToHashSet(StringComparer.Ordinal) : null;
             Func<VectorIndex.VectorRow, bool>? allow = documents is null && tags is null && excluded is null ? null
-                : row => (documents is null || documents.Contains(row.DocumentId)) && (tags is null || row.Tags.Any(tags.Contains))
-                    && (excluded is null || !row.Tags.Any(excluded.Contains));
-            _lock.EnterReadLock();
-            try
-            {
-                return _vectors.Search(query.Vector, k, allow).Select(f => (f.Row.ChunkId, f.Score)).ToList();
-            }
-            finally
-            {
-                _lock.ExitReadLock();
-            }
+                : row => (documents is null || documents.Contains(row.DocumentId)) && (tags is null || AnyOf(row.Tags, tags))
+                    && (excluded is null || !AnyOf(row.Tags, excluded));
+            return _vectors.Search(query.Vector, k, allow).Select(f => (f.Row.ChunkId, f.Score)).ToList();
+        }
+
+        /// <summary>Runs once per row and query: a plain loop, where LINQ with a method group allocated per row.</summary>
+        private static bool AnyOf(string[] rowTags, HashSet<string> wanted)
+        {
+            foreach (var tag in rowTags)
+                if (wanted.Contains(tag)) return true;
+            return false;
         }
 
         private static SearchHit Load(IndexSearcher searcher, int doc, double score) => ToHit(searcher.Doc(doc, HitFields), score);
@@ -231,7 +287,30 @@ public sealed class EmbeddedIndex(string root) : IKnowledgeIndex, IDisposable
             return top.ScoreDocs.Length == 1 ? Load(searcher, top.ScoreDocs[0].Doc, score) : null;
         }
 
-        private static QueryWrapperFilter? Filter(SearchQuery query)
+        /// <summary>
+        /// The query's pre-filter, cached per segment: a knowledge base's hidden tags come with every query, and
+        /// evaluating "all documents minus the hidden ones" afresh each time cost a pass over every document.
+        /// </summary>
+        private Filter? Filter(SearchQuery query)
+        {
+            var key = FilterKey(query);
+            if (key.Length == 0) return null;
+            if (_filters.TryGetValue(key, out var cached)) return cached;
+            // Bounded: per-document filters vary by request; forgetting them all now and then is cheaper than an LRU.
+            if (_filters.Count >= 256) _filters.Clear();
+            return _filters.GetOrAdd(key, _ => new CachingWrapperFilter(BuildFilter(query)!));
+        }
+
+        private static string FilterKey(SearchQuery query)
+        {
+            var key = new System.Text.StringBuilder();
+            if (query.DocumentIds is { Count: > 0 } ids) key.Append("d:").AppendJoin(',', ids.Select(i => i.ToString("N")).Order(StringComparer.Ordinal)).Append('\n');
+            if (query.Tags is { Count: > 0 } tags) key.Append("t:").AppendJoin('\u0001', tags.Order(StringComparer.Ordinal)).Append('\n');
+            if (query.ExcludedTags is { Count: > 0 } excluded) key.Append("x:").AppendJoin('\u0001', excluded.Order(StringComparer.Ordinal)).Append('\n');
+            return key.ToString();
+        }
+
+        private static QueryWrapperFilter? BuildFilter(SearchQuery query)
         {
             var clauses = new BooleanQuery();
             if (query.DocumentIds is { Count: > 0 } ids)

@@ -102,6 +102,116 @@ public sealed class EmbeddedIndexTests : IDisposable
         }
     }
 
+    private static readonly VectorSearchOptions Int8 = new() { Quantization = VectorQuantization.Int8 };
+
+    private List<IndexedChunk> Topic(Guid document, string topic, int count, params string[] tags) =>
+        Enumerable.Range(0, count).Select(i => Chunk(document, i, $"{topic} note {i} about {topic} {(i % 2 == 0 ? "alpha" : "beta")} part {i * 7}", tags)).ToList();
+
+    [Fact]
+    public async Task SearchAsync_Int8Results_AreTheSame_AfterReopen()
+    {
+        var documents = Enumerable.Range(0, 12).Select(_ => Guid.NewGuid()).ToList();
+        var topics = new[] { "backups", "invoices", "latency", "kubernetes" };
+        IReadOnlyList<SearchHit> before;
+        using (var index = new EmbeddedIndex(_root, Int8))
+        {
+            for (var d = 0; d < documents.Count; d++) await index.ReplaceDocumentAsync(_kb, documents[d], Topic(documents[d], topics[d % 4], 20));
+            Assert.True(index.IsQuantized(_kb));
+            before = await index.SearchAsync(_kb, Query("invoices note about beta", SearchMode.Vector, 10));
+        }
+        using var reopened = new EmbeddedIndex(_root, Int8);
+
+        var after = await reopened.SearchAsync(_kb, Query("invoices note about beta", SearchMode.Vector, 10));
+
+        Assert.Equal(10, after.Count);
+        Assert.Equal(before.Select(h => (h.ChunkId, h.Score)), after.Select(h => (h.ChunkId, h.Score)));
+    }
+
+    [Theory]
+    [InlineData(SearchMode.Vector)]
+    [InlineData(SearchMode.Hybrid)]
+    public async Task SearchAsync_Int8_NeverReturnsDeletedOrReplacedChunks(SearchMode mode)
+    {
+        using var index = new EmbeddedIndex(_root, Int8);
+        var kept = Guid.NewGuid();
+        var deleted = Guid.NewGuid();
+        var replaced = Guid.NewGuid();
+        await index.ReplaceDocumentAsync(_kb, kept, Topic(kept, "restores", 10));
+        await index.ReplaceDocumentAsync(_kb, deleted, Topic(deleted, "invoices", 30));
+        var old = Topic(replaced, "invoices", 30);
+        await index.ReplaceDocumentAsync(_kb, replaced, old);
+        await index.DeleteDocumentAsync(_kb, deleted);
+        await index.ReplaceDocumentAsync(_kb, replaced, Topic(replaced, "giraffes", 2));
+
+        var hits = await index.SearchAsync(_kb, Query("invoices note about alpha", mode, 10));
+
+        Assert.Equal(10, hits.Count);
+        Assert.DoesNotContain(hits, h => h.DocumentId == deleted);
+        Assert.DoesNotContain(hits, h => old.Any(o => o.ChunkId == h.ChunkId));
+    }
+
+    [Theory]
+    [InlineData(SearchMode.Vector)]
+    [InlineData(SearchMode.Hybrid)]
+    public async Task SearchAsync_Int8_HiddenTagsArePreFiltered_AndKAllowedChunksComeBack(SearchMode mode)
+    {
+        using var index = new EmbeddedIndex(_root, Int8);
+        var secret = Guid.NewGuid();
+        var open = Guid.NewGuid();
+        await index.ReplaceDocumentAsync(_kb, secret, Topic(secret, "invoices", 60, "confidential"));
+        await index.ReplaceDocumentAsync(_kb, open, Topic(open, "latency", 10, "public"));
+
+        var hits = await index.SearchAsync(_kb, Query("invoices note about alpha", mode, 10) with { ExcludedTags = ["confidential"] });
+        var again = await index.SearchAsync(_kb, Query("invoices note about beta", mode, 10) with { ExcludedTags = ["confidential"] });
+
+        Assert.Equal(10, hits.Count);
+        Assert.All(hits.Concat(again), h => Assert.Equal(open, h.DocumentId));
+        Assert.Equal(10, again.Count);
+    }
+
+    [Fact]
+    public async Task SearchAsync_WhileDocumentsAreInserted_AlwaysAnswersWithIndexedChunks()
+    {
+        using var index = new EmbeddedIndex(_root, new VectorSearchOptions { ExactBelow = 100 });
+        var first = Guid.NewGuid();
+        await index.ReplaceDocumentAsync(_kb, first, Topic(first, "backups", 20));
+        var written = new System.Collections.Concurrent.ConcurrentDictionary<Guid, bool>();
+        written[first] = true;
+        using var done = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            try
+            {
+                // Crosses ExactBelow while readers run, so both paths and the switch between them are exercised.
+                for (var d = 0; d < 15; d++)
+                {
+                    var id = Guid.NewGuid();
+                    written[id] = true;
+                    await index.ReplaceDocumentAsync(_kb, id, Topic(id, d % 2 == 0 ? "invoices" : "latency", 20));
+                }
+            }
+            finally
+            {
+                await done.CancelAsync();
+            }
+        });
+        var readers = Enumerable.Range(0, 3).Select(r => Task.Run(async () =>
+        {
+            var searches = 0;
+            while (!done.IsCancellationRequested || searches == 0)
+            {
+                var hits = await index.SearchAsync(_kb, Query("invoices note about beta", r == 0 ? SearchMode.Hybrid : SearchMode.Vector, 10));
+                Assert.Equal(10, hits.Count);
+                Assert.All(hits, h => Assert.True(written.ContainsKey(h.DocumentId)));
+                searches++;
+            }
+        })).ToList();
+
+        await writer;
+        await Task.WhenAll(readers);
+        Assert.True(index.IsQuantized(_kb));
+    }
+
     [Fact]
     public void VectorIndex_ExactTopK_MatchesBruteForce()
     {
