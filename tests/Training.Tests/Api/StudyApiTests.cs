@@ -69,7 +69,8 @@ public abstract class StudyApiTests(CubeAppFixture app)
         });
         Assert.Equal(6, created.Study.TrialsTotal);
         Assert.Equal(6, created.Trials.Count);
-        Assert.InRange(created.Study.TrialsActive, 1, 2);
+        // Usually the first two are submitted by the create call itself; if the scheduler's pass held the study, by that pass.
+        Assert.InRange(created.Study.TrialsActive, 0, 2);
 
         var study = await WaitAsync(client, created.Study.Id);
         Assert.True(study.Study.State == "succeeded", $"{study.Study.State}: {study.Study.Message}");
