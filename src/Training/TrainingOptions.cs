@@ -17,6 +17,10 @@ public sealed class TrainingOptions
     /// <summary>How often a job waiting for its project's GPU quota checks again.</summary>
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often open hyperparameter studies are moved on (besides right after each trial ends).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan StudyPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     public TrainingKubernetesOptions Kubernetes { get; set; } = new();
 }
 

@@ -23,13 +23,15 @@ internal sealed class JobCommands(CliConsole terminal) : ServerCommands(terminal
 
     private static string Jobs(CubeApiClient api) => $"api/projects/{CubeApiClient.Escape(api.Project)}/training/jobs";
 
+    private static string Studies(CubeApiClient api) => $"api/projects/{CubeApiClient.Escape(api.Project)}/training/studies";
+
     private static Argument<Guid> IdArgument() => new("id") { Description = "Job id (as printed by submit and ls)." };
 
     private Command Submit()
     {
         var file = new Argument<string>("spec") { Description = "The job spec, a YAML or JSON file ('-' reads standard input)." };
         var follow = new Option<bool>("--follow", "-f") { Description = "Print the job's logs until it ends; the exit code is 0 only if it succeeded." };
-        var command = new Command("submit", "Validates a job spec on the server and queues the job.") { file, follow };
+        var command = new Command("submit", "Validates a job spec on the server and queues the job (or, with a search block, starts a study of trial jobs).") { file, follow };
         SetAction(command, async (parse, api, cancellationToken) =>
         {
             var path = parse.GetValue(file)!;
@@ -57,6 +59,13 @@ internal sealed class JobCommands(CliConsole terminal) : ServerCommands(terminal
             StringValues(mapping["hyperparameters"]);
             StringValues((mapping["scheduling"] as JsonObject)?["nodeSelector"]);
 
+            if (mapping["search"] is JsonObject)
+            {
+                // A search block makes the spec a study: many trial jobs, submitted by the server as parallelism allows.
+                var study = await api.SendJsonAsync<StudyDto>(HttpMethod.Post, Studies(api), spec, cancellationToken);
+                Terminal.Out.WriteLine($"Submitted study '{study.Name}' ({study.Id}), {study.Strategy} search over {study.TrialsTotal} trials, {study.Parallelism} at a time: {study.State}.");
+                return parse.GetValue(follow) ? await FollowStudyAsync(api, study.Id, cancellationToken) : 0;
+            }
             var job = await api.SendJsonAsync<JobDto>(HttpMethod.Post, Jobs(api), spec, cancellationToken);
             Terminal.Out.WriteLine($"Submitted job '{job.Name}' ({job.Id}), {job.Framework} on {job.Distribution}: {job.State}.");
             return parse.GetValue(follow) ? await FollowAsync(api, job.Id, cancellationToken) : 0;
@@ -147,6 +156,31 @@ internal sealed class JobCommands(CliConsole terminal) : ServerCommands(terminal
                 var outcome = job.Job.Error ?? job.Job.Message;
                 Terminal.Error.WriteLine($"Job '{job.Job.Name}' {job.Job.State}{(job.Job.ExitCode is { } code ? $" (exit code {code})" : "")}{(outcome is null ? "" : ": " + outcome)}");
                 return job.Job.State == "succeeded" ? 0 : Failed;
+            }
+            await Task.Delay(PollInterval, cancellationToken);
+        }
+    }
+
+    /// <summary>Prints the study's progress as it changes until it ends, then its trials; 0 when it succeeded.</summary>
+    private async Task<int> FollowStudyAsync(CubeApiClient api, Guid id, CancellationToken cancellationToken)
+    {
+        string? last = null;
+        while (true)
+        {
+            var study = await api.GetAsync<StudyDetailDto>($"{Studies(api)}/{id}", cancellationToken);
+            var line = $"{study.Study.TrialsDone}/{study.Study.TrialsTotal} trials done, {study.Study.TrialsActive} active: {study.Study.Message}";
+            if (line != last) Terminal.Error.WriteLine(last = line);
+            if (study.Study.State is "succeeded" or "failed" or "cancelled")
+            {
+                WriteTable(Terminal.Out, ["TRIAL", "RUNG", "PARAMS", "STATE", study.Study.Metric.ToUpperInvariant(), "WHY IT STOPPED"],
+                    study.Trials.Select(t => new[]
+                    {
+                        t.Number.ToString(CultureInfo.InvariantCulture), t.Rung.ToString(CultureInfo.InvariantCulture),
+                        string.Join(" ", t.Params.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")), t.State,
+                        t.Metric?.ToString(CultureInfo.InvariantCulture) ?? "", OneLine(t.StopReason ?? ""),
+                    }));
+                Terminal.Error.WriteLine($"Study '{study.Study.Name}' {study.Study.State}{(study.Best is { } best ? $"; best trial {best.Number} with {study.Study.Metric}={best.Metric?.ToString(CultureInfo.InvariantCulture)}" : "")}.");
+                return study.Study.State == "succeeded" ? 0 : Failed;
             }
             await Task.Delay(PollInterval, cancellationToken);
         }

@@ -22,7 +22,7 @@ namespace Cube.Training.Apis;
 
 public sealed record JobDto(
     Guid Id, string Name, string Experiment, string Distribution, string Framework, string State, double Progress, string? Message,
-    string? Error, int? ExitCode, Guid RunId, long LogLines, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt)
+    string? Error, int? ExitCode, Guid RunId, long LogLines, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, Guid? StudyId = null)
 {
     /// <summary>The job row's state, unless its run ended without the handler recording it (a worker died): then the run's.</summary>
     public static JobDto From(TrainingJob j, Run? run)
@@ -32,7 +32,7 @@ public sealed record JobDto(
             state = run.State switch { RunState.Succeeded => JobState.Succeeded, RunState.Cancelled => JobState.Cancelled, _ => JobState.Failed };
         var progress = state == JobState.Succeeded ? 100 : Math.Round(run?.Progress ?? 0, 2);
         return new(j.Id, j.Name, j.Experiment, j.Distribution, j.Framework, state.ToString().ToLowerInvariant(), progress, j.Message,
-            j.Error ?? (state != j.State ? run?.Error : null), j.ExitCode, j.RunId, j.LogLineCount, j.CreatedAt, j.StartedAt, j.FinishedAt);
+            j.Error ?? (state != j.State ? run?.Error : null), j.ExitCode, j.RunId, j.LogLineCount, j.CreatedAt, j.StartedAt, j.FinishedAt, j.StudyId);
     }
 }
 

@@ -36,6 +36,8 @@ public sealed class TrainingJob
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
+    /// <summary>The study this job is a trial of, if any.</summary>
+    public Guid? StudyId { get; set; }
 }
 
 /// <summary>A parameter of a run: each hyperparameter, plus the job's shape (workers, gpus, distribution).</summary>
@@ -149,4 +151,86 @@ public sealed class GpuQuota
     public Guid ProjectId { get; set; }
     public int MaxGpus { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+}
+
+public enum StudyState
+{
+    Running,
+    /// <summary>Cancel requested: its trials are being stopped.</summary>
+    Cancelling,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+public enum TrialState
+{
+    /// <summary>Planned, not yet submitted (waiting for a parallelism slot).</summary>
+    Pending,
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>
+/// A hyperparameter search: the parent of its trial jobs. Everything the scheduler needs is in this row and its
+/// trials, so any Cube process can carry a study on after another stopped (see <c>StudyScheduler</c>).
+/// </summary>
+public sealed class Study
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid ProjectId { get; set; }
+    public required string Name { get; set; }
+    public required string Experiment { get; set; }
+    /// <summary>grid, random or halving.</summary>
+    public required string Strategy { get; set; }
+    public required string Metric { get; set; }
+    /// <summary>minimize or maximize.</summary>
+    public required string Goal { get; set; }
+    /// <summary>The validated spec, search block included (seed filled in, dataset inputs pinned to version numbers), JSON.</summary>
+    public required string SpecJson { get; set; }
+    public int Parallelism { get; set; }
+    public int Seed { get; set; }
+    public StudyState State { get; set; } = StudyState.Running;
+    /// <summary>The rung being run (0 for grid and random).</summary>
+    public int Rung { get; set; }
+    public int Rungs { get; set; } = 1;
+    /// <summary>Trials the study will have run when it ends, as planned now (halving revises it when fewer trials can be promoted).</summary>
+    public int TotalTrials { get; set; }
+    public Guid? BestTrialId { get; set; }
+    public double? BestValue { get; set; }
+    public string? Message { get; set; }
+    public Guid? SubmittedBy { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    /// <summary>The process advancing the study now, and until when its lease holds (so two processes never launch the same slot).</summary>
+    public string? LeaseOwner { get; set; }
+    public DateTimeOffset? LeaseUntil { get; set; }
+}
+
+/// <summary>One trial of a study: a configuration at a rung, run as the job <see cref="JobId"/> once a parallelism slot is free.</summary>
+public sealed class StudyTrial
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid StudyId { get; set; }
+    /// <summary>1, 2, 3, … in launch order; also the suffix of the job name.</summary>
+    public int Number { get; set; }
+    /// <summary>The configuration (0-based); a halving configuration keeps its number as it is promoted.</summary>
+    public int Configuration { get; set; }
+    public int Rung { get; set; }
+    /// <summary>The sampled hyperparameters (and the resource, for halving), JSON object of strings.</summary>
+    public required string ParamsJson { get; set; }
+    public TrialState State { get; set; } = TrialState.Pending;
+    /// <summary>Chosen before the job is submitted, so a scheduler that stops in between submits the same job again, never a second one.</summary>
+    public Guid? JobId { get; set; }
+    /// <summary>The trial of the previous rung this one continues.</summary>
+    public Guid? PromotedFrom { get; set; }
+    /// <summary>The last reported value of the study's metric.</summary>
+    public double? MetricValue { get; set; }
+    /// <summary>Why the trial ended where it did: completed, promoted, not promoted (rank), failed, cancelled.</summary>
+    public string? StopReason { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
 }

@@ -16,6 +16,8 @@ public abstract class TrainingDbContext(DbContextOptions options) : DbContext(op
     public DbSet<ModelVersionLineage> ModelLineage => Set<ModelVersionLineage>();
     public DbSet<ModelAlias> ModelAliases => Set<ModelAlias>();
     public DbSet<GpuQuota> Quotas => Set<GpuQuota>();
+    public DbSet<Study> Studies => Set<Study>();
+    public DbSet<StudyTrial> Trials => Set<StudyTrial>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -33,6 +35,31 @@ public abstract class TrainingDbContext(DbContextOptions options) : DbContext(op
             e.HasIndex(j => new { j.ProjectId, j.Experiment });
             e.HasIndex(j => j.RunId);
             e.HasIndex(j => new { j.ProjectId, j.State });
+            e.HasIndex(j => j.StudyId);
+        });
+        modelBuilder.Entity<Study>(e =>
+        {
+            e.ToTable("training_studies");
+            e.Property(s => s.Name).HasMaxLength(64);
+            e.Property(s => s.Experiment).HasMaxLength(128);
+            e.Property(s => s.Strategy).HasMaxLength(16);
+            e.Property(s => s.Metric).HasMaxLength(128);
+            e.Property(s => s.Goal).HasMaxLength(16);
+            e.Property(s => s.State).HasConversion<string>().HasMaxLength(16);
+            e.Property(s => s.Message).HasMaxLength(2000);
+            e.Property(s => s.LeaseOwner).HasMaxLength(256);
+            e.HasIndex(s => new { s.ProjectId, s.Id });
+            e.HasIndex(s => s.State);
+        });
+        modelBuilder.Entity<StudyTrial>(e =>
+        {
+            e.ToTable("training_study_trials");
+            e.Property(t => t.State).HasConversion<string>().HasMaxLength(16);
+            e.Property(t => t.ParamsJson).HasMaxLength(16000);
+            e.Property(t => t.StopReason).HasMaxLength(2000);
+            e.HasIndex(t => new { t.StudyId, t.Number }).IsUnique();
+            e.HasIndex(t => t.JobId);
+            e.HasOne<Study>().WithMany().HasForeignKey(t => t.StudyId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<GpuQuota>(e =>
         {

@@ -7,6 +7,7 @@ using Cube.Training.Jobs;
 using Cube.Training.Kubernetes;
 using Cube.Training.MlNet;
 using Cube.Training.Registry;
+using Cube.Training.Search;
 using k8s;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -43,10 +44,12 @@ public static class TrainingModule
         }
         services.AddScoped<JobService>();
         services.AddScoped<ModelRegistry>();
+        services.AddScoped<StudyService>();
+        services.AddHostedService<StudyScheduler>();
         services.AddSingleton<IRunHandler, TrainingJobHandler>();
         return builder;
     }
 
     public static IEndpointRouteBuilder MapTraining(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapJobsApi().MapModelsApi().MapQuotaApi();
+        endpoints.MapJobsApi().MapStudiesApi().MapModelsApi().MapQuotaApi();
 }

@@ -23,7 +23,22 @@ public sealed class JobService(TrainingDbContext db, DatasetResolver datasets, D
     /// Validates the spec, pins every dataset input to a concrete version (so "latest" means the version at submission),
     /// records the job with its params and queues its run.
     /// </summary>
-    public async Task<TrainingJob> SubmitAsync(Guid projectId, JobSpec spec, Guid? userId, CancellationToken cancellationToken)
+    public Task<TrainingJob> SubmitAsync(Guid projectId, JobSpec spec, Guid? userId, CancellationToken cancellationToken)
+    {
+        if (spec.Search is not null)
+            throw new ValidationException("search", "A spec with a search block is a study of many jobs: submit it to POST /api/projects/{project}/training/studies (cube job submit does).");
+        return SubmitAsync(projectId, spec, userId, jobId: null, studyId: null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Submits one trial of a study as the job <paramref name="jobId"/>, chosen by the study beforehand: submitting the same
+    /// trial again (its scheduler stopped in between) answers the job already there instead of a second one.
+    /// </summary>
+    internal async Task<TrainingJob> SubmitTrialAsync(Guid projectId, JobSpec spec, Guid? userId, Guid jobId, Guid studyId, CancellationToken cancellationToken) =>
+        await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, cancellationToken)
+        ?? await SubmitAsync(projectId, spec, userId, jobId, studyId, cancellationToken);
+
+    private async Task<TrainingJob> SubmitAsync(Guid projectId, JobSpec spec, Guid? userId, Guid? jobId, Guid? studyId, CancellationToken cancellationToken)
     {
         spec = JobSpecValidator.Normalize(spec);
         JobSpecValidator.EnsureValid(spec);
@@ -40,6 +55,8 @@ public sealed class JobService(TrainingDbContext db, DatasetResolver datasets, D
         }
         var job = new TrainingJob
         {
+            Id = jobId ?? Guid.CreateVersion7(),
+            StudyId = studyId,
             ProjectId = projectId,
             Name = spec.Name,
             Experiment = spec.Experiment ?? spec.Name,

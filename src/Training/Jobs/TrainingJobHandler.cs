@@ -12,6 +12,7 @@ using Cube.Training.Registry;
 using Cube.Training.Specs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Cube.Training.Jobs;
@@ -139,6 +140,22 @@ public sealed class TrainingJobHandler(IEnumerable<ITrainingExecutor> executors,
             await stopFlusher.CancelAsync();
             await flusher;
             TryDelete(workDirectory);
+            if (job.StudyId is { } studyId) await AdvanceStudyAsync(context.Services, studyId);
+        }
+    }
+
+    /// <summary>A trial ended: its study takes the next step now rather than at the scheduler's next tick.</summary>
+    private static async Task AdvanceStudyAsync(IServiceProvider services, Guid studyId)
+    {
+        try
+        {
+            await using var scope = services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<Search.StudyService>().AdvanceAsync(studyId, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // Best effort: the study scheduler's next tick does the same pass.
+            services.GetRequiredService<ILogger<TrainingJobHandler>>().LogWarning(e, "Study {StudyId} could not be advanced after a trial ended", studyId);
         }
     }
 

@@ -59,6 +59,8 @@ public sealed record JobSpec
     public string? Namespace { get; init; }
     /// <summary>Experiment the run is filed under; the job name when null.</summary>
     public string? Experiment { get; init; }
+    /// <summary>A hyperparameter search: the spec becomes a study whose trials are jobs like this one with sampled hyperparameters.</summary>
+    public SearchSpec? Search { get; init; }
 }
 
 /// <summary>Resources per worker replica, as Kubernetes quantities (<c>"2"</c>, <c>"500m"</c>, <c>"8Gi"</c>).</summary>

@@ -31,6 +31,7 @@ public static partial class JobSpecValidator
             Inputs = spec.Inputs ?? [],
             Hyperparameters = spec.Hyperparameters ?? new Dictionary<string, string>(),
             Scheduling = scheduling with { NodeSelector = scheduling.NodeSelector ?? new Dictionary<string, string>(), Tolerations = scheduling.Tolerations ?? [] },
+            Search = spec.Search is { } search ? search with { Space = search.Space ?? new Dictionary<string, ParameterSpec>() } : null,
         };
     }
 
@@ -139,8 +140,18 @@ public static partial class JobSpecValidator
         if (spec.Namespace is not null && !cluster) Add("namespace", "A namespace applies only to cluster distributions.");
         if (spec.Experiment is { } experiment && (experiment.Length is 0 or > 128)) Add("experiment", "The experiment name must have 1 to 128 characters.");
 
+        if (spec.Search is { } search)
+        {
+            Cube.Training.Search.SearchSpace.Validate(spec, Add);
+            foreach (var name in (search.Space ?? new Dictionary<string, ParameterSpec>()).Keys.Append(search.Resource ?? ""))
+                if (spec.Hyperparameters.ContainsKey(name))
+                    Add(name == search.Resource ? "search.resource" : $"search.space.{name}", $"'{name}' is also a fixed hyperparameter; the search sets it, so remove it from hyperparameters.");
+        }
+
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
     }
+
+    public static bool IsHyperparameterName(string name) => HyperparameterName().IsMatch(name);
 
     /// <summary>Throws a <see cref="ValidationException"/> (400 with an errors map) when the spec is invalid.</summary>
     public static void EnsureValid(JobSpec spec)

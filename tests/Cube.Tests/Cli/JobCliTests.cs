@@ -70,6 +70,33 @@ public sealed class JobCliTests(SqliteCubeApp app) : IClassFixture<SqliteCubeApp
     }
 
     [Fact]
+    public async Task SubmitYaml_StartsAStudy_WhenTheSpecHasASearchBlock()
+    {
+        var cube = await CliAsync();
+        var spec = Spec("study.yaml", """
+            name: tune
+            distribution: local
+            command: [/bin/sh, -c, 'echo "metric loss=$CUBE_HP_LR step=1"']
+            search:
+              strategy: grid
+              metric: loss
+              parallelism: 2
+              space:
+                lr: {type: choice, values: [0.3, 0.1, 0.2]}
+            """);
+
+        var run = await cube(["job", "submit", spec, "--follow"]);
+
+        Assert.True(run.Code == 0, run.Error);
+        Assert.Contains("Submitted study 'tune'", run.Out, StringComparison.Ordinal);
+        Assert.Contains("grid search over 3 trials, 2 at a time", run.Out, StringComparison.Ordinal);
+        Assert.Contains("Study 'tune' succeeded; best trial 2 with loss=0.1.", run.Error, StringComparison.Ordinal);
+        var rows = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).SkipWhile(r => !r.StartsWith("TRIAL", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, rows.Count);
+        Assert.Contains("lr=0.1", rows[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BadSpecs_AreRefusedWithTheLineOrTheFieldsNamed()
     {
         var cube = await CliAsync();

@@ -1381,6 +1381,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project}/training/studies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Studies, newest first, with their progress. */
+        get: operations["ListTrainingStudies"];
+        put?: never;
+        /** Validates a job spec with a search block and starts its study. */
+        post: operations["CreateTrainingStudy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/training/studies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A study with its trials (params, state, metric, rung, stop reason) and best trial. */
+        get: operations["GetTrainingStudy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/training/studies/{id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The study's metric per trial over steps, for charts. */
+        get: operations["GetTrainingStudyMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/training/studies/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stops a study: no new trials, queued and running ones cancelled. */
+        post: operations["CancelTrainingStudy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project}/training/models": {
         parameters: {
             query?: never;
@@ -2250,6 +2319,8 @@ export interface components {
             startedAt: null | string;
             /** Format: date-time */
             finishedAt: null | string;
+            /** Format: uuid */
+            studyId?: null | string;
         };
         JobInputDto: {
             name: string;
@@ -2303,6 +2374,7 @@ export interface components {
             namespace?: null | string;
             /** @description Experiment the run is filed under; the job name when null. */
             experiment?: null | string;
+            search?: null | components["schemas"]["SearchSpec"];
         };
         JsonElement: unknown;
         JsonObject: Record<string, never>;
@@ -2570,6 +2642,11 @@ export interface components {
             nextCursor: null | string;
         };
         /** @description One page of a listing; pass string? Page&lt;T&gt;.NextCursor back as `cursor` for the next page. */
+        PageOfStudyDto: {
+            items: components["schemas"]["StudyDto"][];
+            nextCursor: null | string;
+        };
+        /** @description One page of a listing; pass string? Page&lt;T&gt;.NextCursor back as `cursor` for the next page. */
         PageOfTaskDto: {
             items: components["schemas"]["TaskDto"][];
             nextCursor: null | string;
@@ -2603,6 +2680,23 @@ export interface components {
             /** Format: double */
             score: number;
         };
+        /** @description The range of one hyperparameter. */
+        ParameterSpec: {
+            type?: components["schemas"]["ParameterType"];
+            /** @description Choice: strings, numbers or booleans, passed to the trial as their text. */
+            values?: null | unknown[];
+            /** Format: double */
+            low?: null | number;
+            /** Format: double */
+            high?: null | number;
+            /**
+             * Format: int32
+             * @description Int: the spacing of values from low (default 1).
+             */
+            step?: null | number;
+        };
+        /** @enum {unknown} */
+        ParameterType: "choice" | "uniform" | "loguniform" | "int";
         PipelineDto: {
             /** Format: uuid */
             id: string;
@@ -2846,6 +2940,8 @@ export interface components {
             };
             tolerations?: components["schemas"]["TolerationSpec"][];
         };
+        /** @enum {unknown} */
+        SearchGoal: "minimize" | "maximize";
         /**
          * @description A search. `VectorWeight` (hybrid only) fuses by (1 − w)·BM25 + w·vector over normalised scores instead of
          *     reciprocal rank; `Rerank` rescores a wider candidate set with the configured reranker (null: the configured default).
@@ -2865,6 +2961,51 @@ export interface components {
             mode: string;
             hits: components["schemas"]["RetrievedChunk"][];
         };
+        /**
+         * @description The `search` block of a job spec: the spec becomes a study whose trials are ordinary jobs with the sampled
+         *     hyperparameters filled in. Checked by JobSpecValidator under `search.*` paths.
+         */
+        SearchSpec: {
+            strategy?: components["schemas"]["SearchStrategy"];
+            /** @description Hyperparameter name to its range; names follow the hyperparameter rules. */
+            space?: {
+                [key: string]: components["schemas"]["ParameterSpec"];
+            };
+            /** @description The metric the trials report (`metric name=value` lines); its last value ranks a trial. */
+            metric?: string;
+            goal?: components["schemas"]["SearchGoal"];
+            /**
+             * Format: int32
+             * @description Configurations to draw (random; halving's first rung). Grid runs every combination and takes none.
+             */
+            trials?: null | number;
+            /**
+             * Format: int32
+             * @description Trials queued or running at once, at most.
+             */
+            parallelism?: number;
+            /**
+             * Format: int32
+             * @description Seed of the random draws; chosen and recorded at submission when absent, so a study can be repeated.
+             */
+            seed?: null | number;
+            /** @description Halving: the integer hyperparameter that carries the budget (epochs, steps, iterations). */
+            resource?: null | string;
+            /** Format: int32 */
+            minResource?: null | number;
+            /** Format: int32 */
+            maxResource?: null | number;
+            /**
+             * Format: int32
+             * @description Halving's reduction factor: the top 1/eta of a rung go on with eta times the resource.
+             */
+            eta?: number;
+        };
+        /**
+         * @description How a study picks the hyperparameters of its trials.
+         * @enum {unknown}
+         */
+        SearchStrategy: "grid" | "random" | "halving";
         SessionQuestionRequest: {
             question: string;
             mode: null | string;
@@ -2933,6 +3074,72 @@ export interface components {
             op: string;
             input: string;
             schema: null | components["schemas"]["FieldDef"][];
+        };
+        StudyDetailDto: {
+            study: components["schemas"]["StudyDto"];
+            spec: components["schemas"]["JsonElement"];
+            best: null | components["schemas"]["StudyTrialDto"];
+            trials: components["schemas"]["StudyTrialDto"][];
+        };
+        /** @description A study's progress: trials done of the planned total, the rung, and the best trial so far. */
+        StudyDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            experiment: string;
+            strategy: string;
+            metric: string;
+            goal: string;
+            state: string;
+            /** Format: int32 */
+            parallelism: number;
+            /** Format: int32 */
+            seed: number;
+            /** Format: int32 */
+            rung: number;
+            /** Format: int32 */
+            rungs: number;
+            /** Format: int32 */
+            trialsDone: number;
+            /** Format: int32 */
+            trialsActive: number;
+            /** Format: int32 */
+            trialsTotal: number;
+            /** Format: uuid */
+            bestTrialId: null | string;
+            /** Format: double */
+            bestValue: null | number;
+            message: null | string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            finishedAt: null | string;
+        };
+        /** @description One trial: its configuration at a rung, the job that ran it, the metric it reached and why it stopped. */
+        StudyTrialDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: int32 */
+            number: number;
+            /** Format: int32 */
+            configuration: number;
+            /** Format: int32 */
+            rung: number;
+            params: {
+                [key: string]: string;
+            };
+            state: string;
+            /** Format: double */
+            metric: null | number;
+            stopReason: null | string;
+            /** Format: uuid */
+            jobId: null | string;
+            /** Format: uuid */
+            promotedFrom: null | string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            finishedAt: null | string;
         };
         TableChangeDto: {
             path: string;
@@ -3047,6 +3254,21 @@ export interface components {
         };
         TransformRequest: {
             rows: components["schemas"]["JsonObject"][];
+        };
+        /** @description The study's metric over steps for one trial, for charts comparing trials. */
+        TrialSeriesDto: {
+            /** Format: uuid */
+            trialId: string;
+            /** Format: int32 */
+            number: number;
+            /** Format: int32 */
+            rung: number;
+            params: {
+                [key: string]: string;
+            };
+            /** Format: double */
+            final: null | number;
+            points: components["schemas"]["MetricPointDto"][];
         };
         UpdateDatasetRequest: {
             name: null | string;
@@ -5548,6 +5770,126 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunComparisonDto"][];
+                };
+            };
+        };
+    };
+    ListTrainingStudies: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageOfStudyDto"];
+                };
+            };
+        };
+    };
+    CreateTrainingStudy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobSpec"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyDto"];
+                };
+            };
+        };
+    };
+    GetTrainingStudy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyDetailDto"];
+                };
+            };
+        };
+    };
+    GetTrainingStudyMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrialSeriesDto"][];
+                };
+            };
+        };
+    };
+    CancelTrainingStudy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyDto"];
                 };
             };
         };

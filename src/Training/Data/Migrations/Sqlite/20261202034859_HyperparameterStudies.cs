@@ -1,0 +1,126 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Cube.Training.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class HyperparameterStudies : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<Guid>(
+                name: "StudyId",
+                table: "training_jobs",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "training_studies",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    ProjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Experiment = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Strategy = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Metric = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Goal = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    SpecJson = table.Column<string>(type: "TEXT", nullable: false),
+                    Parallelism = table.Column<int>(type: "INTEGER", nullable: false),
+                    Seed = table.Column<int>(type: "INTEGER", nullable: false),
+                    State = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Rung = table.Column<int>(type: "INTEGER", nullable: false),
+                    Rungs = table.Column<int>(type: "INTEGER", nullable: false),
+                    TotalTrials = table.Column<int>(type: "INTEGER", nullable: false),
+                    BestTrialId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    BestValue = table.Column<double>(type: "REAL", nullable: true),
+                    Message = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    SubmittedBy = table.Column<Guid>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    FinishedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    LeaseOwner = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    LeaseUntil = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_training_studies", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "training_study_trials",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    StudyId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Number = table.Column<int>(type: "INTEGER", nullable: false),
+                    Configuration = table.Column<int>(type: "INTEGER", nullable: false),
+                    Rung = table.Column<int>(type: "INTEGER", nullable: false),
+                    ParamsJson = table.Column<string>(type: "TEXT", maxLength: 16000, nullable: false),
+                    State = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    JobId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    PromotedFrom = table.Column<Guid>(type: "TEXT", nullable: true),
+                    MetricValue = table.Column<double>(type: "REAL", nullable: true),
+                    StopReason = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    FinishedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_training_study_trials", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_training_study_trials_training_studies_StudyId",
+                        column: x => x.StudyId,
+                        principalTable: "training_studies",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_training_jobs_StudyId",
+                table: "training_jobs",
+                column: "StudyId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_training_studies_ProjectId_Id",
+                table: "training_studies",
+                columns: new[] { "ProjectId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_training_studies_State",
+                table: "training_studies",
+                column: "State");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_training_study_trials_JobId",
+                table: "training_study_trials",
+                column: "JobId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_training_study_trials_StudyId_Number",
+                table: "training_study_trials",
+                columns: new[] { "StudyId", "Number" },
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "training_study_trials");
+
+            migrationBuilder.DropTable(
+                name: "training_studies");
+
+            migrationBuilder.DropIndex(
+                name: "IX_training_jobs_StudyId",
+                table: "training_jobs");
+
+            migrationBuilder.DropColumn(
+                name: "StudyId",
+                table: "training_jobs");
+        }
+    }
+}
