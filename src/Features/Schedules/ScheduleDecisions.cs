@@ -172,9 +172,13 @@ public sealed partial class ScheduleService
 
         if (checkUnchanged && d.Schedule.SkipWhenUnchanged)
         {
-            var last = await db.ScheduleFires.AsNoTracking()
+            // Runs this decision just saw succeed are only in the change tracker yet; older ones are in the table.
+            var stored = await db.ScheduleFires.AsNoTracking()
                 .Where(f => f.ScheduleId == d.Schedule.Id && f.Outcome == FireOutcome.Started && f.RunState == RunState.Succeeded)
-                .OrderByDescending(f => f.FiredAt).Select(f => new { f.InputsKey, f.RunId }).FirstOrDefaultAsync(cancellationToken);
+                .OrderByDescending(f => f.FiredAt).FirstOrDefaultAsync(cancellationToken);
+            var last = db.ScheduleFires.Local
+                .Where(f => f.ScheduleId == d.Schedule.Id && f.Outcome == FireOutcome.Started && f.RunState == RunState.Succeeded)
+                .Append(stored).OfType<ScheduleFire>().MaxBy(f => f.FiredAt);
             if (last is not null && last.InputsKey == fire.InputsKey)
             {
                 fire.Outcome = FireOutcome.SkippedUnchanged;

@@ -146,7 +146,8 @@ public sealed partial class ScheduleService(
     public Task<ScheduleFire> RunNowAsync(Guid scheduleId, CancellationToken cancellationToken) =>
         DecideAsync(scheduleId, async d =>
         {
-            var fire = NewFire(d, FireTrigger.Manual, d.Now);
+            // Whole seconds: a logical date is compared and shown, and both databases keep that much exactly.
+            var fire = NewFire(d, FireTrigger.Manual, new DateTimeOffset(d.Now.UtcTicks - d.Now.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero));
             await TryStartAsync(d, fire, checkUnchanged: false, waitForSlot: false, cancellationToken);
             d.Schedule.LastFireAt = d.Now;
             d.Schedule.LastOutcome = Describe(fire);
