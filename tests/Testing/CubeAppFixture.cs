@@ -53,6 +53,7 @@ public abstract class CubeAppFixture : IAsyncLifetime
             ["Cube:Runs:ProgressWriteInterval"] = "00:00:00.050",
         };
         foreach (var (key, value) in _storage) settings[key] = value;
+        foreach (var (key, value) in FixtureSettings) settings[key] = value;
         if (_postgres is not null)
         {
             settings["Cube:Database:ConnectionString"] = _postgres.ConnectionString;
@@ -70,6 +71,9 @@ public abstract class CubeAppFixture : IAsyncLifetime
     }
 
     protected virtual void ConfigureServices(IServiceCollection services) { }
+
+    /// <summary>Settings a fixture type gives all its servers (a server that executes no runs itself, say).</summary>
+    protected virtual IDictionary<string, string?> FixtureSettings => new Dictionary<string, string?>();
 
     /// <summary>Storage settings of this fixture's servers; local disk under the data directory unless overridden.</summary>
     protected virtual Task<IDictionary<string, string?>> StorageSettingsAsync() => Task.FromResult<IDictionary<string, string?>>(new Dictionary<string, string?>());

@@ -45,6 +45,9 @@ public abstract class FeaturesDbContext(DbContextOptions options) : DbContext(op
     public DbSet<FeaturePipelineEntity> Pipelines => Set<FeaturePipelineEntity>();
     public DbSet<PipelineVersion> PipelineVersions => Set<PipelineVersion>();
     public DbSet<FittedStateEntity> FittedStates => Set<FittedStateEntity>();
+    public DbSet<ScheduleEntity> Schedules => Set<ScheduleEntity>();
+    public DbSet<ScheduleFire> ScheduleFires => Set<ScheduleFire>();
+    public DbSet<ScheduleBackfill> ScheduleBackfills => Set<ScheduleBackfill>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -67,6 +70,40 @@ public abstract class FeaturesDbContext(DbContextOptions options) : DbContext(op
             e.HasIndex(s => new { s.PipelineId, s.CreatedAt });
             e.HasOne<FeaturePipelineEntity>().WithMany().HasForeignKey(s => s.PipelineId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<PipelineVersion>().WithMany().HasForeignKey(s => s.PipelineVersionId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<ScheduleEntity>(e =>
+        {
+            e.ToTable("features_schedules");
+            e.Property(s => s.Name).HasMaxLength(128);
+            e.Property(s => s.Cron).HasMaxLength(128);
+            e.Property(s => s.TimeZone).HasMaxLength(64);
+            e.Property(s => s.OutputDataset).HasMaxLength(256);
+            e.Property(s => s.LastOutcome).HasMaxLength(512);
+            e.Property(s => s.RowVersion).IsConcurrencyToken();
+            e.HasIndex(s => new { s.ProjectId, s.Name }).IsUnique();
+            e.HasIndex(s => s.PipelineId);
+            e.HasOne<FeaturePipelineEntity>().WithMany().HasForeignKey(s => s.PipelineId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<ScheduleFire>(e =>
+        {
+            e.ToTable("features_schedule_fires");
+            e.Property(f => f.Trigger).HasConversion<string>().HasMaxLength(16);
+            e.Property(f => f.Outcome).HasConversion<string>().HasMaxLength(24);
+            e.Property(f => f.RunState).HasConversion<string>().HasMaxLength(16);
+            e.Property(f => f.Detail).HasMaxLength(2000);
+            e.Property(f => f.InputsKey).HasMaxLength(4000);
+            e.Property(f => f.DedupeKey).HasMaxLength(64);
+            e.HasIndex(f => new { f.ScheduleId, f.FiredAt });
+            e.HasIndex(f => new { f.ScheduleId, f.Outcome });
+            e.HasIndex(f => new { f.ScheduleId, f.DedupeKey }).IsUnique();
+            e.HasIndex(f => f.BackfillId);
+            e.HasOne<ScheduleEntity>().WithMany().HasForeignKey(f => f.ScheduleId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<ScheduleBackfill>(e =>
+        {
+            e.ToTable("features_schedule_backfills");
+            e.HasIndex(b => new { b.ScheduleId, b.CreatedAt });
+            e.HasOne<ScheduleEntity>().WithMany().HasForeignKey(b => b.ScheduleId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

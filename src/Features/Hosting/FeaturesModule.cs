@@ -4,6 +4,7 @@ using Cube.Features.Apis;
 using Cube.Features.Data;
 using Cube.Features.Pipelines;
 using Cube.Features.Runs;
+using Cube.Features.Schedules;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,8 +20,13 @@ public static class FeaturesModule
         services.AddModuleDbContext<FeaturesDbContext, SqliteFeaturesDbContext, PostgresFeaturesDbContext>("features");
         services.AddScoped<PipelineService>();
         services.AddSingleton<IRunHandler, PipelineRunHandler>();
+        services.AddOptions<SchedulesOptions>().BindConfiguration(SchedulesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<ScheduleService>();
+        services.AddScoped<ScheduleRegistrar>();
+        services.AddTransient<ScheduleJobs>();
+        services.AddHostedService<ScheduleSupervisor>();
         return builder;
     }
 
-    public static IEndpointRouteBuilder MapFeatures(this IEndpointRouteBuilder endpoints) => endpoints.MapPipelinesApi();
+    public static IEndpointRouteBuilder MapFeatures(this IEndpointRouteBuilder endpoints) => endpoints.MapPipelinesApi().MapSchedulesApi();
 }

@@ -14,7 +14,17 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Cube.Features.Runs;
 
-public sealed record PipelineRunParameters(Guid ProjectId, Guid PipelineId, Guid PipelineVersionId, string OutputDataset, Guid AuthorId);
+public sealed record PipelineRunParameters(Guid ProjectId, Guid PipelineId, Guid PipelineVersionId, string OutputDataset, Guid AuthorId)
+{
+    /// <summary>Input name to the dataset version number it was resolved to when a schedule fired; the run reads exactly those.</summary>
+    public IReadOnlyDictionary<string, int>? PinnedInputs { get; init; }
+    /// <summary>The schedule that started the run, if any.</summary>
+    public Guid? ScheduleId { get; init; }
+    /// <summary>The schedule's logical date for this run (the cron occurrence it stands for).</summary>
+    public DateTimeOffset? LogicalDate { get; init; }
+    /// <summary>The logical date as a calendar date (yyyy-MM-dd) in the schedule's time zone.</summary>
+    public string? Ds { get; init; }
+}
 
 public sealed record PipelineRunResult(Guid FittedStateId, Guid OutputVersionId, int OutputVersion, long Rows, IReadOnlyDictionary<string, StepTiming> Steps);
 
@@ -42,7 +52,7 @@ public sealed class PipelineRunHandler : IRunHandler
         var db = services.GetRequiredService<FeaturesDbContext>();
         var pipelines = services.GetRequiredService<PipelineService>();
         var version = await db.PipelineVersions.AsNoTracking().FirstAsync(v => v.Id == parameters.PipelineVersionId, cancellationToken);
-        var spec = PipelineSpec.FromJson(System.Text.Json.Nodes.JsonNode.Parse(version.SpecJson)!.AsObject());
+        var spec = Pin(PipelineSpec.FromJson(System.Text.Json.Nodes.JsonNode.Parse(version.SpecJson)!.AsObject()), parameters.PinnedInputs);
         var output = await services.GetRequiredService<DatasetResolver>().DatasetAsync(parameters.ProjectId, parameters.OutputDataset, cancellationToken);
 
         await context.ReportAsync(1, "Resolving inputs");
@@ -101,8 +111,8 @@ public sealed class PipelineRunHandler : IRunHandler
                 var manifest = new ManifestEntry(path, blob.Sha256, blob.Size, "application/vnd.apache.arrow.file");
                 var table = await services.GetRequiredService<TableCatalog>().ConvertAsync(manifest, cancellationToken);
                 var created = await services.GetRequiredService<VersionWriter>().CreateAsync(new NewVersion(
-                    output.Id, [manifest], [table], $"Pipeline {spec.Name} v{version.Number}", parameters.AuthorId, "features.pipeline",
-                    System.Text.Json.JsonSerializer.Serialize(new { pipeline = parameters.PipelineId, pipelineVersion = version.Number, run = context.RunId }),
+                    output.Id, [manifest], [table], $"Pipeline {spec.Name} v{version.Number}{(parameters.Ds is null ? "" : $" for {parameters.Ds}")}", parameters.AuthorId, "features.pipeline",
+                    System.Text.Json.JsonSerializer.Serialize(new { pipeline = parameters.PipelineId, pipelineVersion = version.Number, run = context.RunId, schedule = parameters.ScheduleId, logicalDate = parameters.LogicalDate, ds = parameters.Ds }),
                     context.RunId, inputs.Values.Select(i => i.VersionId).Distinct().ToList(), "pipeline"), cancellationToken);
 
                 var fitted = new FittedStateEntity
@@ -122,6 +132,15 @@ public sealed class PipelineRunHandler : IRunHandler
             }
         }
     }
+
+    /// <summary>The spec with each pinned input fixed to its resolved version number (its tag no longer applies).</summary>
+    internal static PipelineSpec Pin(PipelineSpec spec, IReadOnlyDictionary<string, int>? pinned) =>
+        pinned is null or { Count: 0 }
+            ? spec
+            : spec with
+            {
+                Inputs = spec.Inputs.ToDictionary(i => i.Key, i => pinned.TryGetValue(i.Key, out var number) ? i.Value with { Version = number, Tag = null } : i.Value, StringComparer.Ordinal),
+            };
 
     private static async IAsyncEnumerable<Frame> Slices(Frame frame)
     {

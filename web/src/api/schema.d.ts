@@ -882,6 +882,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project}/features/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Schedules of the project's pipelines. */
+        get: operations["ListFeatureSchedules"];
+        put?: never;
+        /** Creates a cron schedule for a pipeline (validated cron and time zone). */
+        post: operations["CreateFeatureSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/features/schedules/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A schedule with its last and next fire. */
+        get: operations["GetFeatureSchedule"];
+        /** Replaces a schedule's settings. */
+        put: operations["UpdateFeatureSchedule"];
+        post?: never;
+        /** Deletes a schedule and its recurring job; runs already started go on. */
+        delete: operations["DeleteFeatureSchedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/features/schedules/{name}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stops cron fires; pending backfill dates and retries wait. */
+        post: operations["PauseFeatureSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/features/schedules/{name}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resumes cron fires. */
+        post: operations["ResumeFeatureSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/features/schedules/{name}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fires now (logical date: now) within the concurrency limit; 409 when the limit is reached. */
+        post: operations["RunFeatureScheduleNow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/features/schedules/{name}/backfills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Backfills of a schedule with their progress, newest first. */
+        get: operations["ListFeatureScheduleBackfills"];
+        put?: never;
+        /** One run per cron occurrence in [from, to], started in order within the concurrency limit. */
+        post: operations["BackfillFeatureSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/features/schedules/{name}/backfills/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One backfill's progress (n of m logical dates done). */
+        get: operations["GetFeatureScheduleBackfill"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/features/schedules/{name}/fires": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fires of a schedule with their outcome and run, newest first. */
+        get: operations["ListFeatureScheduleFires"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project}/labeling": {
         parameters: {
             query?: never;
@@ -1862,6 +2002,39 @@ export interface components {
             /** Format: int64 */
             size: number;
         };
+        /** @description A backfill's progress over its logical dates: `completed` of `total` are done (succeeded, failed for good or skipped). */
+        BackfillDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** Format: int32 */
+            total: number;
+            /** Format: int32 */
+            completed: number;
+            /** Format: int32 */
+            pending: number;
+            /** Format: int32 */
+            running: number;
+            /** Format: int32 */
+            succeeded: number;
+            /** Format: int32 */
+            failed: number;
+            /** Format: int32 */
+            skipped: number;
+            done: boolean;
+            progress: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        BackfillRequest: {
+            /** Format: date-time */
+            from: null | string;
+            /** Format: date-time */
+            to: null | string;
+        };
         ChangePasswordRequest: {
             currentPassword: string;
             newPassword: string;
@@ -2204,6 +2377,31 @@ export interface components {
         FilePageDto: {
             items: components["schemas"]["FileDto"][];
             nextCursor: null | string;
+        };
+        /** @description One fire: its trigger (cron, manual, backfill, retry), logical date, outcome and run. */
+        FireDto: {
+            /** Format: uuid */
+            id: string;
+            trigger: string;
+            /** Format: date-time */
+            logicalDate: string;
+            ds: string;
+            /** Format: date-time */
+            firedAt: string;
+            outcome: string;
+            detail: null | string;
+            /** Format: int32 */
+            attempt: number;
+            /** Format: uuid */
+            runId: null | string;
+            runState: null | string;
+            /** Format: int32 */
+            pipelineVersion: null | number;
+            inputs: null | {
+                [key: string]: number;
+            };
+            /** Format: uuid */
+            backfillId: null | string;
         };
         /**
          * @description What the training code is written with; decides the launcher (torchrun for pytorch) and the environment contract.
@@ -2930,6 +3128,63 @@ export interface components {
             draft: null | boolean;
             /** Format: int64 */
             timeSpentMs: null | number;
+        };
+        ScheduleDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            pipeline: string;
+            /** Format: int32 */
+            pipelineVersion: null | number;
+            cron: string;
+            timeZone: string;
+            outputDataset: string;
+            inputs: {
+                [key: string]: components["schemas"]["ScheduleInput"];
+            };
+            enabled: boolean;
+            /** Format: int32 */
+            maxConcurrentRuns: number;
+            /** Format: int32 */
+            maxRetries: number;
+            /** Format: int32 */
+            retryDelaySeconds: number;
+            skipWhenUnchanged: boolean;
+            /** Format: date-time */
+            lastFireAt: null | string;
+            /** Format: date-time */
+            nextFireAt: null | string;
+            lastOutcome: null | string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @description An override of one pipeline input for a schedule: a fixed version number or a tag resolved at every fire. */
+        ScheduleInput: {
+            /** Format: int32 */
+            version: null | number;
+            tag: null | string;
+        };
+        ScheduleRequest: {
+            name: null | string;
+            pipeline: null | string;
+            cron: null | string;
+            timeZone: null | string;
+            outputDataset: null | string;
+            /** Format: int32 */
+            pipelineVersion: null | number;
+            inputs: null | {
+                [key: string]: components["schemas"]["ScheduleInput"];
+            };
+            /** Format: int32 */
+            maxConcurrentRuns: null | number;
+            /** Format: int32 */
+            maxRetries: null | number;
+            /** Format: int32 */
+            retryDelaySeconds: null | number;
+            skipWhenUnchanged: null | boolean;
+            enabled: null | boolean;
         };
         /** @description Cluster placement: queue (Volcano), priority class, node selector and tolerations (GPU or edge node pools). */
         Scheduling: {
@@ -4880,6 +5135,293 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TransformDto"];
+                };
+            };
+        };
+    };
+    ListFeatureSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"][];
+                };
+            };
+        };
+    };
+    CreateFeatureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"];
+                };
+            };
+        };
+    };
+    GetFeatureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"];
+                };
+            };
+        };
+    };
+    UpdateFeatureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"];
+                };
+            };
+        };
+    };
+    DeleteFeatureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    PauseFeatureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"];
+                };
+            };
+        };
+    };
+    ResumeFeatureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"];
+                };
+            };
+        };
+    };
+    RunFeatureScheduleNow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FireDto"];
+                };
+            };
+        };
+    };
+    ListFeatureScheduleBackfills: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDto"][];
+                };
+            };
+        };
+    };
+    BackfillFeatureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackfillRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDto"];
+                };
+            };
+        };
+    };
+    GetFeatureScheduleBackfill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDto"];
+                };
+            };
+        };
+    };
+    ListFeatureScheduleFires: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FireDto"][];
                 };
             };
         };
