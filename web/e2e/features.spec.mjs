@@ -1,6 +1,7 @@
 // A feature pipeline in a real browser against a real `cube serve`: a small CSV becomes a dataset, a pipeline is
 // written in YAML, validated (first with a typo the server suggests a fix for), saved; a step's schema and preview rows
-// open from the DAG; a run writes a new version of the output dataset, and the run's link opens that version.
+// open from the DAG; a run writes a new version of the output dataset; the spec, shown again as YAML, saves as version
+// 2; and the run's link opens the output version.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -99,7 +100,16 @@ describe('feature pipelines in the browser', { timeout: 240_000 }, () => {
     assert.match(await run.textContent(), /keep 6 rows/);
     await shot(page, 'features-run');
 
-    await run.getByRole('link', { name: 'features-out v1' }).click();
+    // The stored spec comes back as YAML the server reads again: saving it unchanged makes version 2.
+    await page.getByRole('tab', { name: 'Spec' }).click();
+    const yaml = await page.getByLabel('Spec (YAML)').inputValue();
+    assert.match(yaml, /^name: churn\n/);
+    assert.match(yaml, /\n    expr: amount is not null\n/);
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByRole('heading', { name: 'churn v2' }).waitFor();
+    await page.getByTestId('dag-node').nth(5).waitFor();
+
+    await page.getByTestId('run-row').first().getByRole('link', { name: 'features-out v1' }).click();
     await page.getByRole('heading', { name: 'features-out v1' }).waitFor();
     await page.getByLabel('Preview of churn.arrow').locator('tbody tr').nth(5).waitFor();
     await shot(page, 'features-output-version');
