@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json.Nodes;
 using Cube.Core.Apis;
+using Cube.Core.Data;
 using Cube.Core.Errors;
 using Cube.Core.Identity;
 using Cube.Core.Runs;
@@ -43,6 +44,8 @@ public static class PipelinesApi
             .WithSummary("Fits and runs on the first N rows: each step's schema, rows, time and first rows.").RequireAuthorization(CubePolicies.ProjectViewer);
         group.MapPost("/pipelines/{name}/runs", RunAsync).WithName("RunFeaturePipeline")
             .WithSummary("Starts a full run writing a new version of the output dataset.").RequireAuthorization(CubePolicies.ProjectManager);
+        group.MapGet("/pipelines/{name}/runs", ListRunsAsync).WithName("ListFeaturePipelineRuns")
+            .WithSummary("Runs of a pipeline, newest first: state, progress and, once done, rows and per-step timings.").RequireAuthorization(CubePolicies.ProjectViewer);
         group.MapPost("/pipelines/{name}/transform", TransformAsync).WithName("TransformFeatureRows")
             .WithSummary("Online transform of JSON rows with the latest fitted state.").RequireAuthorization(CubePolicies.ProjectViewer);
         return endpoints;
@@ -119,6 +122,21 @@ public static class PipelinesApi
         var run = await runs.EnqueueAsync(PipelineRunHandler.RunKind,
             new PipelineRunParameters(project.Id, pipeline.Id, version.Id, request.OutputDataset, user.RequireUserId()), user.RequireUserId(), project.Id, cancellationToken);
         return TypedResults.Accepted($"/api/runs/{run.Id}", RunDto.From(run));
+    }
+
+    private static async Task<Ok<List<RunDto>>> ListRunsAsync(string name, int? limit, HttpContext http, PipelineService service, CoreDbContext core, CancellationToken cancellationToken)
+    {
+        var take = limit ?? 20;
+        if (take is < 1 or > 200) throw new ValidationException("limit", "The limit must be between 1 and 200 runs.");
+        var project = await http.GetProjectAsync();
+        var pipeline = await service.FindAsync(project.Id, name, cancellationToken);
+        // A run names its pipeline only in its parameters (camel-case JSON, as RunService writes them); the id is unique
+        // enough for a substring match, and the kind and project filters come first.
+        var marker = $"\"pipelineId\":\"{pipeline.Id}\"";
+        var runs = await core.Runs.AsNoTracking()
+            .Where(r => r.ProjectId == project.Id && r.Kind == PipelineRunHandler.RunKind && r.ParametersJson.Contains(marker))
+            .OrderByDescending(r => r.Id).Take(take).ToListAsync(cancellationToken);
+        return TypedResults.Ok(runs.Select(RunDto.From).ToList());
     }
 
     private static async Task<Ok<TransformDto>> TransformAsync(string name, TransformRequest request, HttpContext http, PipelineService service, CancellationToken cancellationToken)

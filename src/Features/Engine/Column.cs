@@ -1,6 +1,8 @@
 namespace Cube.Features.Engine;
 
 /// <summary>The value kinds the feature engine computes with. Every Arrow input type maps onto one of them.</summary>
+/// <remarks>Written by name in JSON (schemas in the API and in fitted states); states stored by number still read.</remarks>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<DataKind>))]
 public enum DataKind
 {
     Int64,

@@ -14,7 +14,10 @@ public sealed record ResolvedInput(string Name, Guid DatasetId, Guid VersionId, 
 
 public sealed record StepReport(string Name, string Op, string Input, IReadOnlyList<FieldDef>? Schema, long Rows, double Milliseconds, IReadOnlyList<JsonObject> FirstRows);
 
-public sealed record PreviewReport(IReadOnlyList<StepReport> Steps, IReadOnlyList<string> Deferred, double Milliseconds);
+/// <summary>A pipeline input as a preview read it: the resolved version, its schema and how many rows the sample took.</summary>
+public sealed record InputReport(string Name, string Dataset, int Version, string Table, IReadOnlyList<FieldDef> Schema, long Rows);
+
+public sealed record PreviewReport(IReadOnlyList<InputReport> Inputs, IReadOnlyList<StepReport> Steps, IReadOnlyList<string> Deferred, double Milliseconds);
 
 /// <summary>Resolves pipeline inputs against DataHub, stores versioned specs, and compiles, previews and fits pipelines.</summary>
 public sealed class PipelineService(FeaturesDbContext db, DatasetResolver resolver, TableCatalog tables, TimeProvider time)
@@ -86,7 +89,8 @@ public sealed class PipelineService(FeaturesDbContext db, DatasetResolver resolv
             var steps = pipeline.Order.Select(s => new StepReport(s.Name, s.Spec.Op, s.Input, s.OutputSchema?.Fields,
                 stats.GetValueOrDefault(s.Name)?.Rows ?? 0, stats.GetValueOrDefault(s.Name)?.Elapsed.TotalMilliseconds ?? 0,
                 outputs.TryGetValue(s.Name, out var f) ? RowJson.ToRows(f, show) : [])).ToList();
-            return new PreviewReport(steps, pipeline.Deferred, clock.Elapsed.TotalMilliseconds);
+            var inputReports = inputs.Values.Select(i => new InputReport(i.Name, spec.Inputs[i.Name].Dataset!, i.VersionNumber, i.Table, i.Schema.Fields, samples[i.Name].RowCount)).ToList();
+            return new PreviewReport(inputReports, steps, pipeline.Deferred, clock.Elapsed.TotalMilliseconds);
         }
     }
 

@@ -26,7 +26,7 @@ public sealed record PipelineRunParameters(Guid ProjectId, Guid PipelineId, Guid
     public string? Ds { get; init; }
 }
 
-public sealed record PipelineRunResult(Guid FittedStateId, Guid OutputVersionId, int OutputVersion, long Rows, IReadOnlyDictionary<string, StepTiming> Steps);
+public sealed record PipelineRunResult(Guid FittedStateId, string OutputDataset, Guid OutputVersionId, int OutputVersion, long Rows, IReadOnlyDictionary<string, StepTiming> Steps);
 
 public sealed record StepTiming(long Rows, double Milliseconds);
 
@@ -123,7 +123,7 @@ public sealed class PipelineRunHandler : IRunHandler
                 db.FittedStates.Add(fitted);
                 await db.SaveChangesAsync(cancellationToken);
                 await context.ReportAsync(100, $"Wrote {written:N0} rows as version {created.Number} of {output.Name}");
-                return new PipelineRunResult(fitted.Id, created.Id, created.Number, written,
+                return new PipelineRunResult(fitted.Id, output.Name, created.Id, created.Number, written,
                     stats.ToDictionary(s => s.Key, s => new StepTiming(s.Value.Rows, s.Value.Elapsed.TotalMilliseconds)));
             }
             finally

@@ -96,6 +96,10 @@ public abstract class PipelinesApiTests(CubeAppFixture app)
         Assert.True(keep.GetProperty("rows").GetInt64() is > 400 and < 500);
         Assert.Equal(3, keep.GetProperty("firstRows").GetArrayLength());
         Assert.True(keep.GetProperty("firstRows")[0].TryGetProperty("country_FR", out _));
+        var input = Assert.Single(report.GetProperty("inputs").EnumerateArray());
+        Assert.Equal(("events", "events", 1, 500), (input.GetProperty("name").GetString(), input.GetProperty("dataset").GetString(), input.GetProperty("version").GetInt32(), input.GetProperty("rows").GetInt64()));
+        // Kinds are written by name, so clients need no copy of the enum's order.
+        Assert.Contains(input.GetProperty("schema").EnumerateArray(), f => f.GetProperty("name").GetString() == "country" && f.GetProperty("kind").GetString() == "String");
 
         var transformBeforeRun = await http.PostAsJsonAsync($"{root}/pipelines/churn/transform", new TransformRequest([new JsonObject { ["amount"] = 3 }]));
         Assert.Equal(HttpStatusCode.Conflict, transformBeforeRun.StatusCode);
@@ -108,6 +112,16 @@ public abstract class PipelinesApiTests(CubeAppFixture app)
         Assert.True(string.Equals(run.State, "succeeded", StringComparison.OrdinalIgnoreCase), $"{run.State}: {run.Error} {run.Result}");
         var rows = run.Result!.Value.GetProperty("rows").GetInt64();
         Assert.Equal(3_000 - 3_000 / 17 - 1, rows);
+
+        // The pipeline's run history lists the run with its per-step rows; another pipeline's history does not.
+        var history = (await http.GetFromJsonAsync<List<RunDto>>($"{root}/pipelines/churn/runs"))!;
+        Assert.Equal(run.Id, Assert.Single(history).Id);
+        Assert.Equal(("features-out", 1), (history[0].Result!.Value.GetProperty("outputDataset").GetString(), history[0].Result!.Value.GetProperty("outputVersion").GetInt32()));
+        Assert.True(history[0].Result!.Value.GetProperty("steps").GetProperty("keep").GetProperty("rows").GetInt64() == rows);
+        await Ensure(await http.PostAsJsonAsync($"{root}/pipelines", new PipelineRequest("other", Spec)));
+        Assert.Empty((await http.GetFromJsonAsync<List<RunDto>>($"{root}/pipelines/other/runs"))!);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"{root}/pipelines/missing/runs")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync($"{root}/pipelines/churn/runs?limit=0")).StatusCode);
 
         // The output is a new version of the output dataset with lineage to the input.
         var tables = await http.GetFromJsonAsync<JsonElement>($"/api/projects/{project}/datasets/features-out/versions/latest/tables");

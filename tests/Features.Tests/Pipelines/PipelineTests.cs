@@ -70,6 +70,22 @@ public sealed class PipelineTests
         """;
 
     [Fact]
+    public async Task FromJson_ReadsKindsByNumber_WhenTheStateWasStoredBeforeKindsWereNamed()
+    {
+        var spec = PipelineSpec.Parse(FullPipeline);
+        using var fitted = FeaturePipeline.Compile(spec, Inputs);
+        var json = (await fitted.FitAsync((_, _) => OperatorTests.Batches(Table, 1_000))).ToJson();
+        Assert.Contains("\"kind\":\"Float64\"", json, StringComparison.Ordinal);
+        var numeric = System.Text.RegularExpressions.Regex.Replace(json, "\"kind\":\"(\\w+)\"",
+            m => $"\"kind\":{(int)Enum.Parse<DataKind>(m.Groups[1].Value)}");
+        Assert.DoesNotContain("\"kind\":\"", numeric, StringComparison.Ordinal);
+        var named = FittedState.FromJson(json).InputSchemas();
+        var numbered = FittedState.FromJson(numeric).InputSchemas();
+        Assert.Equal(named.Keys, numbered.Keys);
+        foreach (var (name, schema) in named) Assert.Equal(schema.Fields, numbered[name].Fields);
+    }
+
+    [Fact]
     public async Task Transform_GivesIdenticalResults_InBatchAndOnline_AfterStateRoundTrip()
     {
         var spec = PipelineSpec.Parse(FullPipeline);

@@ -855,7 +855,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Runs of a pipeline, newest first: state, progress and, once done, rows and per-step timings. */
+        get: operations["ListFeaturePipelineRuns"];
         put?: never;
         /** Starts a full run writing a new version of the output dataset. */
         post: operations["RunFeaturePipeline"];
@@ -2228,8 +2229,11 @@ export interface components {
             displayName: null | string;
             isAdmin: boolean;
         };
-        /** @description The value kinds the feature engine computes with. Every Arrow input type maps onto one of them. */
-        DataKind: number;
+        /**
+         * @description The value kinds the feature engine computes with. Every Arrow input type maps onto one of them.
+         * @enum {unknown}
+         */
+        DataKind: "Int64" | "Float64" | "Boolean" | "String" | "Timestamp" | "StringList";
         DatasetDto: {
             /** Format: uuid */
             id: string;
@@ -2483,6 +2487,17 @@ export interface components {
             folder: null | string;
             message: null | string;
             wait: null | boolean;
+        };
+        /** @description A pipeline input as a preview read it: the resolved version, its schema and how many rows the sample took. */
+        InputReport: {
+            name: string;
+            dataset: string;
+            /** Format: int32 */
+            version: number;
+            table: string;
+            schema: components["schemas"]["FieldDef"][];
+            /** Format: int64 */
+            rows: number;
         };
         JobDetailDto: {
             job: components["schemas"]["JobDto"];
@@ -2934,6 +2949,7 @@ export interface components {
             rows: Record<string, never>[];
         };
         PreviewReport: {
+            inputs: components["schemas"]["InputReport"][];
             steps: components["schemas"]["StepReport"][];
             deferred: string[];
             /** Format: double */
@@ -5081,6 +5097,31 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PreviewReport"];
+                };
+            };
+        };
+    };
+    ListFeaturePipelineRuns: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDto"][];
                 };
             };
         };

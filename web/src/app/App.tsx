@@ -4,6 +4,8 @@ import { SignIn } from '../auth/SignIn';
 import { Dashboard } from '../manager/Dashboard';
 import { Datasets } from '../datasets/Datasets';
 import { VersionPage } from '../datasets/VersionPage';
+import { NewPipeline, Pipelines } from '../features/Pipelines';
+import { PipelinePage } from '../features/PipelinePage';
 import { Chat } from '../knowledge/Chat';
 import { KnowledgeBasePage } from '../knowledge/KnowledgeBasePage';
 import { KnowledgeBases } from '../knowledge/KnowledgeBases';
@@ -65,6 +67,7 @@ function Shell({ path, session }: { path: string; session: Session }) {
             <Link to={`/p/${slug}`}>Labeling</Link>
             {rank >= (roleRank.viewer as number) && <Link to={`/p/${slug}/datasets`}>Datasets</Link>}
             {rank >= (roleRank.viewer as number) && <Link to={`/p/${slug}/knowledge`}>Knowledge</Link>}
+            {rank >= (roleRank.viewer as number) && <Link to={`/p/${slug}/features`}>Features</Link>}
           </nav>
         )}
         <span className="who">{me.user.displayName || me.user.userName}{me.user.isAdmin ? ' (admin)' : ''}</span>
@@ -95,6 +98,14 @@ function Page({ path, rank }: { path: string; rank: number }) {
     : <Forbidden />;
   m = match('/p/:slug/knowledge', path);
   if (m) return rank >= (roleRank.viewer as number) ? <KnowledgeBases key={m.slug} slug={m.slug as string} canCreate={rank >= (roleRank.manager as number)} /> : <Forbidden />;
+  m = match('/p/:slug/features/new', path);
+  if (m) return rank >= (roleRank.manager as number) ? <NewPipeline key={m.slug} slug={m.slug as string} /> : <Forbidden />;
+  m = match('/p/:slug/features/pipelines/:name', path);
+  if (m) return rank >= (roleRank.viewer as number)
+    ? <PipelinePage key={`${m.slug}/${m.name}`} slug={m.slug as string} name={m.name as string} canWrite={rank >= (roleRank.manager as number)} />
+    : <Forbidden />;
+  m = match('/p/:slug/features', path);
+  if (m) return rank >= (roleRank.viewer as number) ? <Pipelines key={m.slug} slug={m.slug as string} canWrite={rank >= (roleRank.manager as number)} /> : <Forbidden />;
   if (path === '/tokens') return <Tokens />;
   m = match('/p/:slug', path);
   if (m) return <ProjectHome slug={m.slug as string} rank={rank} />;
