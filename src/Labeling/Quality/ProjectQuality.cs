@@ -23,7 +23,19 @@ public sealed record QualityReportDto(
     AgreementDto? Agreement,
     IReadOnlyList<PairScoreDto> PairScores,
     double? MeanPairScore,
-    IReadOnlyList<AnnotatorQualityDto> Gold);
+    IReadOnlyList<AnnotatorQualityDto> Gold,
+    PreLabelReportDto PreLabels);
+
+/// <summary>
+/// How pre-labels fare: of the finished annotations on tasks that showed a prediction, how many the annotator
+/// submitted unchanged (the same label or label set, the same boxes at IoU ≥ 0.9 both ways, or exactly the same
+/// spans), overall and per model; and the median time per task with and without a pre-label, so a team sees whether
+/// the model saves time.
+/// </summary>
+public sealed record PreLabelReportDto(int Annotations, int Accepted, double? AcceptanceRate, long? MedianMsWithPreLabel, long? MedianMsWithout,
+    int AnnotationsWithout, IReadOnlyList<PreLabelModelDto> Models);
+
+public sealed record PreLabelModelDto(string Model, string? ModelVersion, int Annotations, int Accepted, double AcceptanceRate);
 
 /// <summary>Agreement as the API gives it: a statistic that is undefined (no item rated twice yet) is null, never NaN.</summary>
 public sealed record AgreementDto(
@@ -53,7 +65,9 @@ public sealed record TaskConsensusDto(Guid TaskId, int Annotations, string? Labe
 /// <summary>Loads a project's finished annotations and runs the Quality library over them.</summary>
 public sealed class ProjectQuality(LabelingDbContext db)
 {
-    private sealed record Finished(Guid TaskId, string Annotator, JsonElement Result);
+    /// <summary>A counted annotation: <c>Result</c> is what counts (a reviewer's correction when there is one), <c>Own</c>
+    /// the annotator's own submission.</summary>
+    private sealed record Finished(Guid TaskId, string Annotator, JsonElement Result, string? Own, long TimeSpentMs);
 
     /// <summary>
     /// Annotations that count, read through the exports' task-page reader so both see the same set: submitted or
@@ -66,7 +80,8 @@ public sealed class ProjectQuality(LabelingDbContext db)
         await foreach (var page in Formats.ResultExport.ReadAsync(db, project, cancellationToken))
             foreach (var annotation in page.Annotations)
                 if (page.Result(annotation) is { } result)
-                    finished.Add(new Finished(page.Task.Id, annotation.AnnotatorId.ToString(), JsonDocument.Parse(result).RootElement.Clone()));
+                    finished.Add(new Finished(page.Task.Id, annotation.AnnotatorId.ToString(), JsonDocument.Parse(result).RootElement.Clone(),
+                        annotation.ResultJson, annotation.TimeSpentMs));
         return finished;
     }
 
@@ -94,7 +109,57 @@ public sealed class ProjectQuality(LabelingDbContext db)
             .ToList();
 
         return new QualityReportDto(config.Kind.ToString(), tasks, finished.Count, agreement, pairScores,
-            pairScores.Count == 0 ? null : pairScores.Average(p => p.Score), accuracy);
+            pairScores.Count == 0 ? null : pairScores.Average(p => p.Score), accuracy,
+            await PreLabelsAsync(project, config, finished, cancellationToken));
+    }
+
+    /// <summary>A pre-labelled box counts as kept when the submitted one overlaps it this much (a nudge is an edit).</summary>
+    private const double KeptBoxIoU = 0.9;
+
+    private async Task<PreLabelReportDto> PreLabelsAsync(LabelingProject project, LabelConfig config, List<Finished> finished, CancellationToken cancellationToken)
+    {
+        // The pre-label an annotator saw is the task's latest prediction (the one served first).
+        var latest = (await db.Predictions.AsNoTracking().Where(p => p.LabelingProjectId == project.Id)
+                .Select(p => new { p.TaskId, p.Model, p.ModelVersion, p.ResultJson, p.CreatedAt, p.Id }).ToListAsync(cancellationToken))
+            .GroupBy(p => p.TaskId)
+            .ToDictionary(g => g.Key, g => g.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id).First());
+        var with = new List<(string Model, string? Version, bool Accepted, long Ms)>();
+        var without = new List<long>();
+        foreach (var f in finished)
+        {
+            if (!latest.TryGetValue(f.TaskId, out var prediction))
+            {
+                without.Add(f.TimeSpentMs);
+                continue;
+            }
+            var accepted = false;
+            if (f.Own is not null)
+            {
+                using var own = JsonDocument.Parse(f.Own);
+                using var predicted = JsonDocument.Parse(prediction.ResultJson);
+                accepted = Same(config, predicted.RootElement, own.RootElement, KeptBoxIoU);
+            }
+            with.Add((prediction.Model, prediction.ModelVersion, accepted, f.TimeSpentMs));
+        }
+        var models = with.GroupBy(w => (w.Model, w.Version))
+            .Select(g => new PreLabelModelDto(g.Key.Model, g.Key.Version, g.Count(), g.Count(w => w.Accepted), (double)g.Count(w => w.Accepted) / g.Count()))
+            .OrderByDescending(m => m.Annotations).ThenBy(m => m.Model, StringComparer.Ordinal).ToList();
+        return new PreLabelReportDto(with.Count, with.Count(w => w.Accepted), with.Count == 0 ? null : (double)with.Count(w => w.Accepted) / with.Count,
+            Median(with.Select(w => w.Ms)), Median(without), without.Count, models);
+    }
+
+    /// <summary>An answer equals a pre-label when each scores perfectly against the other (so nothing was added or removed).</summary>
+    private static bool Same(LabelConfig config, JsonElement prediction, JsonElement answer, double iouThreshold)
+    {
+        static bool Perfect(IEnumerable<GoldScore> scores) => scores.All(s => s.Score >= 1);
+        return Perfect(GoldScores(config, "", prediction, answer, iouThreshold, SpanMatch.Exact))
+            && Perfect(GoldScores(config, "", answer, prediction, iouThreshold, SpanMatch.Exact));
+    }
+
+    private static long? Median(IEnumerable<long> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? null : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     public async Task<List<TaskConsensusDto>> ConsensusAsync(LabelingProject project, LabelConfig config, string method, double iouThreshold, CancellationToken cancellationToken)

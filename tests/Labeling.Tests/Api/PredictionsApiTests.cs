@@ -107,6 +107,40 @@ public abstract class PredictionsApiTests(CubeAppFixture app)
     }
 
     [Fact]
+    public async Task Quality_ReportsPreLabelAcceptance_PerModel_AndTimeWithAndWithout()
+    {
+        var (manager, a) = await TeamAsync();
+        var lp = await manager.CreateAsync("accept", LabelingClient.Classes("positive", "negative"));
+        var ids = await manager.AddTextTasksAsync(lp.Id, 6);
+        var positive = LabelingClient.Json(new { labels = new[] { "positive" } });
+        var negative = LabelingClient.Json(new { labels = new[] { "negative" } });
+        // Tasks 0-2 pre-labelled by model m v1 (task 0 had an older prediction of n, superseded), task 3 by n; 4 and 5 none.
+        await LabelingClient.EnsureAsync(await manager.Http.PostAsJsonAsync($"{manager.Of(lp.Id)}/predictions", new AddPredictionsRequest([
+            new(ids[0], null, "n", null, negative, 0.5)])));
+        await LabelingClient.EnsureAsync(await manager.Http.PostAsJsonAsync($"{manager.Of(lp.Id)}/predictions", new AddPredictionsRequest([
+            new(ids[0], null, "m", "1", positive, 0.9), new(ids[1], null, "m", "1", positive, 0.8), new(ids[2], null, "m", "1", negative, 0.7),
+            new(ids[3], null, "n", null, negative, 0.6)])));
+
+        // Kept: task 0 (positive), task 3 (negative). Changed: task 1 (to negative), task 2 (to positive).
+        var answers = new Dictionary<Guid, (string Label, long Ms)>
+        {
+            [ids[0]] = ("positive", 2_000), [ids[1]] = ("negative", 6_000), [ids[2]] = ("positive", 8_000), [ids[3]] = ("negative", 1_000),
+            [ids[4]] = ("positive", 9_000), [ids[5]] = ("negative", 11_000),
+        };
+        while (await a.NextAsync(lp.Id) is { } lease)
+        {
+            var (label, ms) = answers[lease.Task.Id];
+            await LabelingClient.EnsureAsync(await a.SaveAsync(lp.Id, lease.Task.Id, new { labels = new[] { label } }, timeSpentMs: ms));
+        }
+
+        var report = (await manager.Http.GetFromJsonAsync<Cube.Labeling.Quality.QualityReportDto>($"{manager.Of(lp.Id)}/quality", TestContext.Current.CancellationToken))!;
+        var pre = report.PreLabels;
+        Assert.Equal((4, 2, 0.5), (pre.Annotations, pre.Accepted, pre.AcceptanceRate));
+        Assert.Equal((4_000L, 10_000L, 2), (pre.MedianMsWithPreLabel, pre.MedianMsWithout, pre.AnnotationsWithout));
+        Assert.Equal([("m", "1", 3, 1), ("n", null, 1, 1)], pre.Models.Select(m => (m.Model, m.ModelVersion, m.Annotations, m.Accepted)));
+    }
+
+    [Fact]
     public async Task Import_ReadsYoloZipsWithImages_AndRefusesUnsafeEntriesAndOversizedBodies()
     {
         var (manager, _) = await TeamAsync();

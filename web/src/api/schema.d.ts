@@ -751,7 +751,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A JPEG thumbnail (?size=64|128|256|512), cached by content hash. */
+        /** A WebP thumbnail (?size=64|128|256|512; transparency kept, EXIF orientation applied), cached by content hash. */
         get: operations["GetThumbnail"];
         put?: never;
         post?: never;
@@ -2939,6 +2939,37 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        PreLabelModelDto: {
+            model: string;
+            modelVersion: null | string;
+            /** Format: int32 */
+            annotations: number;
+            /** Format: int32 */
+            accepted: number;
+            /** Format: double */
+            acceptanceRate: number;
+        };
+        /**
+         * @description How pre-labels fare: of the finished annotations on tasks that showed a prediction, how many the annotator
+         *     submitted unchanged (the same label or label set, the same boxes at IoU ≥ 0.9 both ways, or exactly the same
+         *     spans), overall and per model; and the median time per task with and without a pre-label, so a team sees whether
+         *     the model saves time.
+         */
+        PreLabelReportDto: {
+            /** Format: int32 */
+            annotations: number;
+            /** Format: int32 */
+            accepted: number;
+            /** Format: double */
+            acceptanceRate: null | number;
+            /** Format: int64 */
+            medianMsWithPreLabel: null | number;
+            /** Format: int64 */
+            medianMsWithout: null | number;
+            /** Format: int32 */
+            annotationsWithout: number;
+            models: components["schemas"]["PreLabelModelDto"][];
+        };
         PreviewDto: {
             path: string;
             /** Format: int64 */
@@ -3006,6 +3037,7 @@ export interface components {
             /** Format: double */
             meanPairScore: null | number;
             gold: components["schemas"]["AnnotatorQualityDto"][];
+            preLabels: components["schemas"]["PreLabelReportDto"];
         };
         QuantileValue: {
             /** Format: double */

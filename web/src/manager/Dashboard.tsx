@@ -68,6 +68,16 @@ export function Dashboard({ slug, labelingId }: { slug: string; labelingId: stri
             bars={quality.pairScores.map(s => ({ label: `${s.a.slice(0, 6)} · ${s.b.slice(0, 6)}`, value: s.score, note: `(${s.items})` }))} />
           <BarChart title="Gold accuracy per annotator" max={1}
             bars={quality.gold.map(g => ({ label: g.annotator.slice(0, 8), value: g.accuracy, note: `${g.verdict} (${g.goldTasks} gold)` }))} />
+          <BarChart title="Pre-label acceptance per model" max={1}
+            bars={quality.preLabels.models.map(m => ({
+              label: m.modelVersion ? `${m.model} ${m.modelVersion}` : m.model, value: m.acceptanceRate, note: `(${m.accepted} of ${m.annotations} kept)`,
+            }))} />
+          <BarChart title="Median time per task" format={v => `${(v / 1000).toFixed(1)} s`}
+            max={Math.max(quality.preLabels.medianMsWithPreLabel ?? 0, quality.preLabels.medianMsWithout ?? 0)}
+            bars={[
+              { label: 'with pre-label', value: quality.preLabels.medianMsWithPreLabel, note: `(${quality.preLabels.annotations})` },
+              { label: 'without', value: quality.preLabels.medianMsWithout, note: `(${quality.preLabels.annotationsWithout})` },
+            ].flatMap(b => typeof b.value === 'number' ? [{ ...b, value: b.value }] : [])} />
         </>
       )}
     </section>
