@@ -2225,7 +2225,12 @@ export interface components {
             };
             inputs: components["schemas"]["JobInputDto"][];
             artifacts: components["schemas"]["ArtifactDto"][];
+            modelVersions: components["schemas"]["JobModelVersionDto"][];
         };
+        /**
+         * @description A job as lists show it. `Gpus` is what it asks for in all (workers × GPUs per worker); `QueuePosition`, while
+         *     it waits for the project's GPU quota, its place in the queue (1 is next), otherwise null.
+         */
         JobDto: {
             /** Format: uuid */
             id: string;
@@ -2250,6 +2255,10 @@ export interface components {
             startedAt: null | string;
             /** Format: date-time */
             finishedAt: null | string;
+            /** Format: int32 */
+            gpus: number;
+            /** Format: int32 */
+            queuePosition: null | number;
         };
         JobInputDto: {
             name: string;
@@ -2258,6 +2267,13 @@ export interface components {
             version: number;
             /** Format: uuid */
             versionId: string;
+        };
+        /** @description A registered model version made from a job's artifact. */
+        JobModelVersionDto: {
+            model: string;
+            /** Format: int32 */
+            version: number;
+            flavor: string;
         };
         /**
          * @description A training job as a user submits it (JSON through the API). Every field is checked by JobSpecValidator,
