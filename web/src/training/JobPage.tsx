@@ -94,7 +94,7 @@ export function JobPage({ slug, id, canManage }: { slug: string; id: string; can
           {metrics.map(m => (
             <div key={m.name} data-testid="metric" data-name={m.name}>
               <LineChart title={m.name} lines={[{ label: m.name, points: m.points }]} />
-              <p className="muted">last {metricValue(finalValue(m) ?? NaN)} at step {shortNumber(m.points[m.points.length - 1]?.step ?? 0)}, {m.points.length} points</p>
+              <p className="muted">last {metricValue(finalValue(m) ?? NaN)} at step {shortNumber(m.points[m.points.length - 1]?.step ?? 0)}, {m.points.length} {m.points.length === 1 ? 'point' : 'points'}</p>
             </div>
           ))}
         </div>
