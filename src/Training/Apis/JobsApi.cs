@@ -20,25 +20,35 @@ using Microsoft.Extensions.Options;
 
 namespace Cube.Training.Apis;
 
+/// <summary>
+/// A job as lists show it. <c>Gpus</c> is what it asks for in all (workers × GPUs per worker); <c>QueuePosition</c>, while
+/// it waits for the project's GPU quota, its place in the queue (1 is next), otherwise null.
+/// </summary>
 public sealed record JobDto(
     Guid Id, string Name, string Experiment, string Distribution, string Framework, string State, double Progress, string? Message,
-    string? Error, int? ExitCode, Guid RunId, long LogLines, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, Guid? StudyId = null)
+    string? Error, int? ExitCode, Guid RunId, long LogLines, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
+    int Gpus, int? QueuePosition, Guid? StudyId = null)
 {
     /// <summary>The job row's state, unless its run ended without the handler recording it (a worker died): then the run's.</summary>
-    public static JobDto From(TrainingJob j, Run? run)
+    public static JobDto From(TrainingJob j, Run? run, int? queuePosition = null)
     {
         var state = j.State;
         if (state is JobState.Queued or JobState.Running && run is { IsTerminal: true })
             state = run.State switch { RunState.Succeeded => JobState.Succeeded, RunState.Cancelled => JobState.Cancelled, _ => JobState.Failed };
         var progress = state == JobState.Succeeded ? 100 : Math.Round(run?.Progress ?? 0, 2);
         return new(j.Id, j.Name, j.Experiment, j.Distribution, j.Framework, state.ToString().ToLowerInvariant(), progress, j.Message,
-            j.Error ?? (state != j.State ? run?.Error : null), j.ExitCode, j.RunId, j.LogLineCount, j.CreatedAt, j.StartedAt, j.FinishedAt, j.StudyId);
+            j.Error ?? (state != j.State ? run?.Error : null), j.ExitCode, j.RunId, j.LogLineCount, j.CreatedAt, j.StartedAt, j.FinishedAt,
+            j.Gpus, state == JobState.Queued ? queuePosition : null, j.StudyId);
     }
 }
 
 public sealed record JobInputDto(string Name, string Dataset, int Version, Guid VersionId);
 public sealed record ArtifactDto(string Path, string Sha256, long Size);
-public sealed record JobDetailDto(JobDto Job, JsonElement Spec, IReadOnlyDictionary<string, string> Params, IReadOnlyList<JobInputDto> Inputs, IReadOnlyList<ArtifactDto> Artifacts);
+/// <summary>A registered model version made from a job's artifact.</summary>
+public sealed record JobModelVersionDto(string Model, int Version, string Flavor);
+public sealed record JobDetailDto(
+    JobDto Job, JsonElement Spec, IReadOnlyDictionary<string, string> Params, IReadOnlyList<JobInputDto> Inputs, IReadOnlyList<ArtifactDto> Artifacts,
+    IReadOnlyList<JobModelVersionDto> ModelVersions);
 public sealed record LogLineDto(long Sequence, string Source, string Text, DateTimeOffset At);
 public sealed record LogPageDto(IReadOnlyList<LogLineDto> Lines, long Total, bool Truncated, long? NextAfter);
 public sealed record MetricPointDto(long Step, double Value, DateTimeOffset At);
@@ -96,7 +106,23 @@ public static class JobsApi
         var rows = await query.OrderByDescending(j => j.Id).Take(take + 1).ToListAsync(cancellationToken);
         var runIds = rows.Select(r => r.RunId).ToList();
         var runs = await core.Runs.AsNoTracking().Where(r => runIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
-        return TypedResults.Ok(Cursor.Build(rows.Select(j => JobDto.From(j, runs.GetValueOrDefault(j.RunId))).ToList(), take, j => j.Id));
+        var positions = rows.Any(j => j.State == JobState.Queued && j.Gpus > 0) ? await QueuePositionsAsync(project.Id, db, core, cancellationToken) : [];
+        return TypedResults.Ok(Cursor.Build(rows.Select(j => JobDto.From(j, runs.GetValueOrDefault(j.RunId), positions.GetValueOrDefault(j.Id))).ToList(), take, j => j.Id));
+    }
+
+    /// <summary>
+    /// Places in the project's GPU queue, counted as GpuQueue counts them: queued GPU jobs whose run has not ended, oldest first.
+    /// Empty without a quota, since then no job waits for GPUs.
+    /// </summary>
+    private static async Task<Dictionary<Guid, int?>> QueuePositionsAsync(Guid projectId, TrainingDbContext db, CoreDbContext core, CancellationToken cancellationToken)
+    {
+        if (!await db.Quotas.AsNoTracking().AnyAsync(q => q.ProjectId == projectId, cancellationToken)) return [];
+        var waiting = await db.Jobs.AsNoTracking().Where(j => j.ProjectId == projectId && j.State == JobState.Queued && j.Gpus > 0)
+            .OrderBy(j => j.Id).Select(j => new { j.Id, j.RunId }).ToListAsync(cancellationToken);
+        var runIds = waiting.Select(w => w.RunId).ToList();
+        var live = (await core.Runs.AsNoTracking().Where(r => runIds.Contains(r.Id) && (r.State == RunState.Queued || r.State == RunState.Running))
+            .Select(r => r.Id).ToListAsync(cancellationToken)).ToHashSet();
+        return waiting.Where(w => live.Contains(w.RunId)).Select((w, i) => (w.Id, Position: i + 1)).ToDictionary(p => p.Id, p => (int?)p.Position);
     }
 
     private static async Task<Ok<JobDetailDto>> GetAsync(Guid id, HttpContext http, TrainingDbContext db, CoreDbContext core, CancellationToken cancellationToken)
@@ -108,8 +134,14 @@ public static class JobsApi
             .Select(i => new JobInputDto(i.Name, i.Dataset, i.VersionNumber, i.VersionId)).ToListAsync(cancellationToken);
         var artifacts = await db.Artifacts.AsNoTracking().Where(a => a.JobId == id).OrderBy(a => a.Path)
             .Select(a => new ArtifactDto(a.Path, a.Sha256, a.Size)).ToListAsync(cancellationToken);
+        var models = await (from v in db.ModelVersions.AsNoTracking()
+                            join m in db.Models.AsNoTracking() on v.ModelId equals m.Id
+                            where v.JobId == id && m.ProjectId == job.ProjectId
+                            orderby m.Name, v.Number
+                            select new JobModelVersionDto(m.Name, v.Number, v.Flavor)).ToListAsync(cancellationToken);
+        var position = job.State == JobState.Queued && job.Gpus > 0 ? (await QueuePositionsAsync(job.ProjectId, db, core, cancellationToken)).GetValueOrDefault(job.Id) : null;
         using var spec = JsonDocument.Parse(job.SpecJson);
-        return TypedResults.Ok(new JobDetailDto(JobDto.From(job, run), spec.RootElement.Clone(), parameters, inputs, artifacts));
+        return TypedResults.Ok(new JobDetailDto(JobDto.From(job, run, position), spec.RootElement.Clone(), parameters, inputs, artifacts, models));
     }
 
     private static async Task<Ok<JobDto>> CancelAsync(Guid id, HttpContext http, TrainingDbContext db, JobService jobs, CoreDbContext core, CancellationToken cancellationToken)

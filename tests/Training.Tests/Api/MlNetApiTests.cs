@@ -70,6 +70,7 @@ public abstract class MlNetApiTests(CubeAppFixture app)
         Assert.Equal("Succeeded: model churn-fasttree", job.Job.Message);
         Assert.Equal("model.zip", Assert.Single(job.Artifacts).Path);
         var input = Assert.Single(job.Inputs);
+        Assert.Equal(new JobModelVersionDto("churn-fasttree", 1, "mlnet"), Assert.Single(job.ModelVersions));
 
         // Metrics are the run's tracked metrics, and the version's snapshot of them.
         var metrics = (await client.Http.GetFromJsonAsync<List<MetricSeriesDto>>($"{client.Base}/jobs/{submitted.Id}/metrics", TrainingClient.Json))!;

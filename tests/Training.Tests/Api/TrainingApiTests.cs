@@ -219,8 +219,14 @@ public abstract class TrainingApiTests(CubeAppFixture app)
         Assert.Equal("queued", waiting.Job.State);
         Assert.Contains("position 1", waiting.Job.Message);
         Assert.Contains("2 of 2 GPUs in use", waiting.Job.Message);
+        Assert.Equal((1, 1), (waiting.Job.Gpus, waiting.Job.QueuePosition));
         var quota = (await client.Http.GetFromJsonAsync<QuotaDto>($"{client.Base}/quota", TrainingClient.Json))!;
         Assert.Equal(new QuotaDto(2, 2, 1), quota);
+        var third = await client.SubmitAsync(GpuJob("waiter-2", 2, "echo got two"));
+        var listed = (await client.Http.GetFromJsonAsync<Cube.Core.Apis.Page<JobDto>>($"{client.Base}/jobs", TrainingClient.Json))!.Items.ToDictionary(j => j.Id);
+        Assert.Equal((2, (int?)null), (listed[first.Id].Gpus, listed[first.Id].QueuePosition));
+        Assert.Equal(1, listed[second.Id].QueuePosition);
+        Assert.Equal(2, listed[third.Id].QueuePosition);
 
         var tooBig = await client.SubmitRawAsync(GpuJob("huge", 3, "true"));
         Assert.Equal(HttpStatusCode.BadRequest, tooBig.StatusCode);
@@ -231,6 +237,8 @@ public abstract class TrainingApiTests(CubeAppFixture app)
         {
             Assert.Equal("succeeded", (await client.WaitAsync(first.Id)).Job.State);
             Assert.Equal("succeeded", (await client.WaitAsync(second.Id)).Job.State);
+            var done = await client.WaitAsync(third.Id);
+            Assert.Equal(("succeeded", (int?)null), (done.Job.State, done.Job.QueuePosition));
         }
         finally
         {

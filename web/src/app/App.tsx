@@ -11,6 +11,11 @@ import { KnowledgeBasePage } from '../knowledge/KnowledgeBasePage';
 import { KnowledgeBases } from '../knowledge/KnowledgeBases';
 import { ReviewQueue } from '../review/ReviewQueue';
 import { Tokens } from '../tokens/Tokens';
+import { Compare } from '../training/Compare';
+import { JobPage } from '../training/JobPage';
+import { Jobs } from '../training/Jobs';
+import { ModelPage } from '../training/ModelPage';
+import { Models } from '../training/Models';
 import { WorkbenchPage } from '../labeling/WorkbenchPage';
 import { ProjectHome } from './ProjectHome';
 import { Link, match, navigate, usePath } from './router';
@@ -68,6 +73,7 @@ function Shell({ path, session }: { path: string; session: Session }) {
             {rank >= (roleRank.viewer as number) && <Link to={`/p/${slug}/datasets`}>Datasets</Link>}
             {rank >= (roleRank.viewer as number) && <Link to={`/p/${slug}/knowledge`}>Knowledge</Link>}
             {rank >= (roleRank.viewer as number) && <Link to={`/p/${slug}/features`}>Features</Link>}
+            {rank >= (roleRank.viewer as number) && <Link to={`/p/${slug}/training`}>Training</Link>}
           </nav>
         )}
         <span className="who">{me.user.displayName || me.user.userName}{me.user.isAdmin ? ' (admin)' : ''}</span>
@@ -106,6 +112,16 @@ function Page({ path, rank }: { path: string; rank: number }) {
     : <Forbidden />;
   m = match('/p/:slug/features', path);
   if (m) return rank >= (roleRank.viewer as number) ? <Pipelines key={m.slug} slug={m.slug as string} canWrite={rank >= (roleRank.manager as number)} /> : <Forbidden />;
+  m = match('/p/:slug/training/jobs/:id', path);
+  if (m) return rank >= (roleRank.viewer as number) ? <JobPage key={`${m.slug}/${m.id}`} slug={m.slug as string} id={m.id as string} canManage={rank >= (roleRank.manager as number)} /> : <Forbidden />;
+  m = match('/p/:slug/training/compare/:ids', path);
+  if (m) return rank >= (roleRank.viewer as number) ? <Compare slug={m.slug as string} ids={(m.ids as string).split(',').filter(Boolean)} /> : <Forbidden />;
+  m = match('/p/:slug/training/models/:model', path);
+  if (m) return rank >= (roleRank.viewer as number) ? <ModelPage key={`${m.slug}/${m.model}`} slug={m.slug as string} model={m.model as string} canManage={rank >= (roleRank.manager as number)} /> : <Forbidden />;
+  m = match('/p/:slug/training/models', path);
+  if (m) return rank >= (roleRank.viewer as number) ? <Models key={m.slug} slug={m.slug as string} /> : <Forbidden />;
+  m = match('/p/:slug/training', path);
+  if (m) return rank >= (roleRank.viewer as number) ? <Jobs key={m.slug} slug={m.slug as string} canManage={rank >= (roleRank.manager as number)} /> : <Forbidden />;
   if (path === '/tokens') return <Tokens />;
   m = match('/p/:slug', path);
   if (m) return <ProjectHome slug={m.slug as string} rank={rank} />;
