@@ -751,7 +751,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A JPEG thumbnail (?size=64|128|256|512), cached by content hash. */
+        /** A WebP thumbnail (?size=64|128|256|512; transparency kept, EXIF orientation applied), cached by content hash. */
         get: operations["GetThumbnail"];
         put?: never;
         post?: never;
@@ -855,7 +855,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Runs of a pipeline, newest first: state, progress and, once done, rows and per-step timings. */
+        get: operations["ListFeaturePipelineRuns"];
         put?: never;
         /** Starts a full run writing a new version of the output dataset. */
         post: operations["RunFeaturePipeline"];
@@ -876,6 +877,146 @@ export interface paths {
         put?: never;
         /** Online transform of JSON rows with the latest fitted state. */
         post: operations["TransformFeatureRows"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/features/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Schedules of the project's pipelines. */
+        get: operations["ListFeatureSchedules"];
+        put?: never;
+        /** Creates a cron schedule for a pipeline (validated cron and time zone). */
+        post: operations["CreateFeatureSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/features/schedules/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A schedule with its last and next fire. */
+        get: operations["GetFeatureSchedule"];
+        /** Replaces a schedule's settings. */
+        put: operations["UpdateFeatureSchedule"];
+        post?: never;
+        /** Deletes a schedule and its recurring job; runs already started go on. */
+        delete: operations["DeleteFeatureSchedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/features/schedules/{name}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stops cron fires; pending backfill dates and retries wait. */
+        post: operations["PauseFeatureSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/features/schedules/{name}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resumes cron fires. */
+        post: operations["ResumeFeatureSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/features/schedules/{name}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fires now (logical date: now) within the concurrency limit; 409 when the limit is reached. */
+        post: operations["RunFeatureScheduleNow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/features/schedules/{name}/backfills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Backfills of a schedule with their progress, newest first. */
+        get: operations["ListFeatureScheduleBackfills"];
+        put?: never;
+        /** One run per cron occurrence in [from, to], started in order within the concurrency limit. */
+        post: operations["BackfillFeatureSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/features/schedules/{name}/backfills/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One backfill's progress (n of m logical dates done). */
+        get: operations["GetFeatureScheduleBackfill"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/features/schedules/{name}/fires": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fires of a schedule with their outcome and run, newest first. */
+        get: operations["ListFeatureScheduleFires"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1381,6 +1522,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project}/training/studies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Studies, newest first, with their progress. */
+        get: operations["ListTrainingStudies"];
+        put?: never;
+        /** Validates a job spec with a search block and starts its study. */
+        post: operations["CreateTrainingStudy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/training/studies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A study with its trials (params, state, metric, rung, stop reason) and best trial. */
+        get: operations["GetTrainingStudy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/training/studies/{id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The study's metric per trial over steps, for charts. */
+        get: operations["GetTrainingStudyMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/training/studies/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stops a study: no new trials, queued and running ones cancelled. */
+        post: operations["CancelTrainingStudy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project}/training/models": {
         parameters: {
             query?: never;
@@ -1793,6 +2003,39 @@ export interface components {
             /** Format: int64 */
             size: number;
         };
+        /** @description A backfill's progress over its logical dates: `completed` of `total` are done (succeeded, failed for good or skipped). */
+        BackfillDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** Format: int32 */
+            total: number;
+            /** Format: int32 */
+            completed: number;
+            /** Format: int32 */
+            pending: number;
+            /** Format: int32 */
+            running: number;
+            /** Format: int32 */
+            succeeded: number;
+            /** Format: int32 */
+            failed: number;
+            /** Format: int32 */
+            skipped: number;
+            done: boolean;
+            progress: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        BackfillRequest: {
+            /** Format: date-time */
+            from: null | string;
+            /** Format: date-time */
+            to: null | string;
+        };
         ChangePasswordRequest: {
             currentPassword: string;
             newPassword: string;
@@ -1986,8 +2229,11 @@ export interface components {
             displayName: null | string;
             isAdmin: boolean;
         };
-        /** @description The value kinds the feature engine computes with. Every Arrow input type maps onto one of them. */
-        DataKind: number;
+        /**
+         * @description The value kinds the feature engine computes with. Every Arrow input type maps onto one of them.
+         * @enum {unknown}
+         */
+        DataKind: "Int64" | "Float64" | "Boolean" | "String" | "Timestamp" | "StringList";
         DatasetDto: {
             /** Format: uuid */
             id: string;
@@ -2136,6 +2382,31 @@ export interface components {
             items: components["schemas"]["FileDto"][];
             nextCursor: null | string;
         };
+        /** @description One fire: its trigger (cron, manual, backfill, retry), logical date, outcome and run. */
+        FireDto: {
+            /** Format: uuid */
+            id: string;
+            trigger: string;
+            /** Format: date-time */
+            logicalDate: string;
+            ds: string;
+            /** Format: date-time */
+            firedAt: string;
+            outcome: string;
+            detail: null | string;
+            /** Format: int32 */
+            attempt: number;
+            /** Format: uuid */
+            runId: null | string;
+            runState: null | string;
+            /** Format: int32 */
+            pipelineVersion: null | number;
+            inputs: null | {
+                [key: string]: number;
+            };
+            /** Format: uuid */
+            backfillId: null | string;
+        };
         /**
          * @description What the training code is written with; decides the launcher (torchrun for pytorch) and the environment contract.
          * @enum {unknown}
@@ -2217,6 +2488,17 @@ export interface components {
             message: null | string;
             wait: null | boolean;
         };
+        /** @description A pipeline input as a preview read it: the resolved version, its schema and how many rows the sample took. */
+        InputReport: {
+            name: string;
+            dataset: string;
+            /** Format: int32 */
+            version: number;
+            table: string;
+            schema: components["schemas"]["FieldDef"][];
+            /** Format: int64 */
+            rows: number;
+        };
         JobDetailDto: {
             job: components["schemas"]["JobDto"];
             spec: components["schemas"]["JsonElement"];
@@ -2259,6 +2541,8 @@ export interface components {
             gpus: number;
             /** Format: int32 */
             queuePosition: null | number;
+            /** Format: uuid */
+            studyId?: null | string;
         };
         JobInputDto: {
             name: string;
@@ -2319,6 +2603,7 @@ export interface components {
             namespace?: null | string;
             /** @description Experiment the run is filed under; the job name when null. */
             experiment?: null | string;
+            search?: null | components["schemas"]["SearchSpec"];
         };
         JsonElement: unknown;
         JsonObject: Record<string, never>;
@@ -2586,6 +2871,11 @@ export interface components {
             nextCursor: null | string;
         };
         /** @description One page of a listing; pass string? Page&lt;T&gt;.NextCursor back as `cursor` for the next page. */
+        PageOfStudyDto: {
+            items: components["schemas"]["StudyDto"][];
+            nextCursor: null | string;
+        };
+        /** @description One page of a listing; pass string? Page&lt;T&gt;.NextCursor back as `cursor` for the next page. */
         PageOfTaskDto: {
             items: components["schemas"]["TaskDto"][];
             nextCursor: null | string;
@@ -2619,6 +2909,23 @@ export interface components {
             /** Format: double */
             score: number;
         };
+        /** @description The range of one hyperparameter. */
+        ParameterSpec: {
+            type?: components["schemas"]["ParameterType"];
+            /** @description Choice: strings, numbers or booleans, passed to the trial as their text. */
+            values?: null | unknown[];
+            /** Format: double */
+            low?: null | number;
+            /** Format: double */
+            high?: null | number;
+            /**
+             * Format: int32
+             * @description Int: the spacing of values from low (default 1).
+             */
+            step?: null | number;
+        };
+        /** @enum {unknown} */
+        ParameterType: "choice" | "uniform" | "loguniform" | "int";
         PipelineDto: {
             /** Format: uuid */
             id: string;
@@ -2648,6 +2955,37 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        PreLabelModelDto: {
+            model: string;
+            modelVersion: null | string;
+            /** Format: int32 */
+            annotations: number;
+            /** Format: int32 */
+            accepted: number;
+            /** Format: double */
+            acceptanceRate: number;
+        };
+        /**
+         * @description How pre-labels fare: of the finished annotations on tasks that showed a prediction, how many the annotator
+         *     submitted unchanged (the same label or label set, the same boxes at IoU ≥ 0.9 both ways, or exactly the same
+         *     spans), overall and per model; and the median time per task with and without a pre-label, so a team sees whether
+         *     the model saves time.
+         */
+        PreLabelReportDto: {
+            /** Format: int32 */
+            annotations: number;
+            /** Format: int32 */
+            accepted: number;
+            /** Format: double */
+            acceptanceRate: null | number;
+            /** Format: int64 */
+            medianMsWithPreLabel: null | number;
+            /** Format: int64 */
+            medianMsWithout: null | number;
+            /** Format: int32 */
+            annotationsWithout: number;
+            models: components["schemas"]["PreLabelModelDto"][];
+        };
         PreviewDto: {
             path: string;
             /** Format: int64 */
@@ -2658,6 +2996,7 @@ export interface components {
             rows: Record<string, never>[];
         };
         PreviewReport: {
+            inputs: components["schemas"]["InputReport"][];
             steps: components["schemas"]["StepReport"][];
             deferred: string[];
             /** Format: double */
@@ -2714,6 +3053,7 @@ export interface components {
             /** Format: double */
             meanPairScore: null | number;
             gold: components["schemas"]["AnnotatorQualityDto"][];
+            preLabels: components["schemas"]["PreLabelReportDto"];
         };
         QuantileValue: {
             /** Format: double */
@@ -2853,6 +3193,63 @@ export interface components {
             /** Format: int64 */
             timeSpentMs: null | number;
         };
+        ScheduleDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            pipeline: string;
+            /** Format: int32 */
+            pipelineVersion: null | number;
+            cron: string;
+            timeZone: string;
+            outputDataset: string;
+            inputs: {
+                [key: string]: components["schemas"]["ScheduleInput"];
+            };
+            enabled: boolean;
+            /** Format: int32 */
+            maxConcurrentRuns: number;
+            /** Format: int32 */
+            maxRetries: number;
+            /** Format: int32 */
+            retryDelaySeconds: number;
+            skipWhenUnchanged: boolean;
+            /** Format: date-time */
+            lastFireAt: null | string;
+            /** Format: date-time */
+            nextFireAt: null | string;
+            lastOutcome: null | string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @description An override of one pipeline input for a schedule: a fixed version number or a tag resolved at every fire. */
+        ScheduleInput: {
+            /** Format: int32 */
+            version: null | number;
+            tag: null | string;
+        };
+        ScheduleRequest: {
+            name: null | string;
+            pipeline: null | string;
+            cron: null | string;
+            timeZone: null | string;
+            outputDataset: null | string;
+            /** Format: int32 */
+            pipelineVersion: null | number;
+            inputs: null | {
+                [key: string]: components["schemas"]["ScheduleInput"];
+            };
+            /** Format: int32 */
+            maxConcurrentRuns: null | number;
+            /** Format: int32 */
+            maxRetries: null | number;
+            /** Format: int32 */
+            retryDelaySeconds: null | number;
+            skipWhenUnchanged: null | boolean;
+            enabled: null | boolean;
+        };
         /** @description Cluster placement: queue (Volcano), priority class, node selector and tolerations (GPU or edge node pools). */
         Scheduling: {
             queue?: null | string;
@@ -2862,6 +3259,8 @@ export interface components {
             };
             tolerations?: components["schemas"]["TolerationSpec"][];
         };
+        /** @enum {unknown} */
+        SearchGoal: "minimize" | "maximize";
         /**
          * @description A search. `VectorWeight` (hybrid only) fuses by (1 − w)·BM25 + w·vector over normalised scores instead of
          *     reciprocal rank; `Rerank` rescores a wider candidate set with the configured reranker (null: the configured default).
@@ -2881,6 +3280,51 @@ export interface components {
             mode: string;
             hits: components["schemas"]["RetrievedChunk"][];
         };
+        /**
+         * @description The `search` block of a job spec: the spec becomes a study whose trials are ordinary jobs with the sampled
+         *     hyperparameters filled in. Checked by JobSpecValidator under `search.*` paths.
+         */
+        SearchSpec: {
+            strategy?: components["schemas"]["SearchStrategy"];
+            /** @description Hyperparameter name to its range; names follow the hyperparameter rules. */
+            space?: {
+                [key: string]: components["schemas"]["ParameterSpec"];
+            };
+            /** @description The metric the trials report (`metric name=value` lines); its last value ranks a trial. */
+            metric?: string;
+            goal?: components["schemas"]["SearchGoal"];
+            /**
+             * Format: int32
+             * @description Configurations to draw (random; halving's first rung). Grid runs every combination and takes none.
+             */
+            trials?: null | number;
+            /**
+             * Format: int32
+             * @description Trials queued or running at once, at most.
+             */
+            parallelism?: number;
+            /**
+             * Format: int32
+             * @description Seed of the random draws; chosen and recorded at submission when absent, so a study can be repeated.
+             */
+            seed?: null | number;
+            /** @description Halving: the integer hyperparameter that carries the budget (epochs, steps, iterations). */
+            resource?: null | string;
+            /** Format: int32 */
+            minResource?: null | number;
+            /** Format: int32 */
+            maxResource?: null | number;
+            /**
+             * Format: int32
+             * @description Halving's reduction factor: the top 1/eta of a rung go on with eta times the resource.
+             */
+            eta?: number;
+        };
+        /**
+         * @description How a study picks the hyperparameters of its trials.
+         * @enum {unknown}
+         */
+        SearchStrategy: "grid" | "random" | "halving";
         SessionQuestionRequest: {
             question: string;
             mode: null | string;
@@ -2949,6 +3393,72 @@ export interface components {
             op: string;
             input: string;
             schema: null | components["schemas"]["FieldDef"][];
+        };
+        StudyDetailDto: {
+            study: components["schemas"]["StudyDto"];
+            spec: components["schemas"]["JsonElement"];
+            best: null | components["schemas"]["StudyTrialDto"];
+            trials: components["schemas"]["StudyTrialDto"][];
+        };
+        /** @description A study's progress: trials done of the planned total, the rung, and the best trial so far. */
+        StudyDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            experiment: string;
+            strategy: string;
+            metric: string;
+            goal: string;
+            state: string;
+            /** Format: int32 */
+            parallelism: number;
+            /** Format: int32 */
+            seed: number;
+            /** Format: int32 */
+            rung: number;
+            /** Format: int32 */
+            rungs: number;
+            /** Format: int32 */
+            trialsDone: number;
+            /** Format: int32 */
+            trialsActive: number;
+            /** Format: int32 */
+            trialsTotal: number;
+            /** Format: uuid */
+            bestTrialId: null | string;
+            /** Format: double */
+            bestValue: null | number;
+            message: null | string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            finishedAt: null | string;
+        };
+        /** @description One trial: its configuration at a rung, the job that ran it, the metric it reached and why it stopped. */
+        StudyTrialDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: int32 */
+            number: number;
+            /** Format: int32 */
+            configuration: number;
+            /** Format: int32 */
+            rung: number;
+            params: {
+                [key: string]: string;
+            };
+            state: string;
+            /** Format: double */
+            metric: null | number;
+            stopReason: null | string;
+            /** Format: uuid */
+            jobId: null | string;
+            /** Format: uuid */
+            promotedFrom: null | string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            finishedAt: null | string;
         };
         TableChangeDto: {
             path: string;
@@ -3063,6 +3573,21 @@ export interface components {
         };
         TransformRequest: {
             rows: components["schemas"]["JsonObject"][];
+        };
+        /** @description The study's metric over steps for one trial, for charts comparing trials. */
+        TrialSeriesDto: {
+            /** Format: uuid */
+            trialId: string;
+            /** Format: int32 */
+            number: number;
+            /** Format: int32 */
+            rung: number;
+            params: {
+                [key: string]: string;
+            };
+            /** Format: double */
+            final: null | number;
+            points: components["schemas"]["MetricPointDto"][];
         };
         UpdateDatasetRequest: {
             name: null | string;
@@ -4624,6 +5149,31 @@ export interface operations {
             };
         };
     };
+    ListFeaturePipelineRuns: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDto"][];
+                };
+            };
+        };
+    };
     RunFeaturePipeline: {
         parameters: {
             query?: never;
@@ -4674,6 +5224,293 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TransformDto"];
+                };
+            };
+        };
+    };
+    ListFeatureSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"][];
+                };
+            };
+        };
+    };
+    CreateFeatureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"];
+                };
+            };
+        };
+    };
+    GetFeatureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"];
+                };
+            };
+        };
+    };
+    UpdateFeatureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"];
+                };
+            };
+        };
+    };
+    DeleteFeatureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    PauseFeatureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"];
+                };
+            };
+        };
+    };
+    ResumeFeatureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleDto"];
+                };
+            };
+        };
+    };
+    RunFeatureScheduleNow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FireDto"];
+                };
+            };
+        };
+    };
+    ListFeatureScheduleBackfills: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDto"][];
+                };
+            };
+        };
+    };
+    BackfillFeatureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackfillRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDto"];
+                };
+            };
+        };
+    };
+    GetFeatureScheduleBackfill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDto"];
+                };
+            };
+        };
+    };
+    ListFeatureScheduleFires: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FireDto"][];
                 };
             };
         };
@@ -5564,6 +6401,126 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunComparisonDto"][];
+                };
+            };
+        };
+    };
+    ListTrainingStudies: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageOfStudyDto"];
+                };
+            };
+        };
+    };
+    CreateTrainingStudy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobSpec"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyDto"];
+                };
+            };
+        };
+    };
+    GetTrainingStudy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyDetailDto"];
+                };
+            };
+        };
+    };
+    GetTrainingStudyMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrialSeriesDto"][];
+                };
+            };
+        };
+    };
+    CancelTrainingStudy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyDto"];
                 };
             };
         };
