@@ -175,7 +175,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             {
                 case HttpStatusCode.OK or HttpStatusCode.PartialContent:
                     var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                    return new ResponseStream(body, response);
+                    return new HttpResponseStream(body, response);
                 case HttpStatusCode.NotFound:
                     var error = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                     throw error.Contains("<Code>NoSuchBucket</Code>", StringComparison.Ordinal)
@@ -438,34 +438,4 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
 
     private static string Truncate(string text) =>
         text.Length <= 500 ? text : string.Create(CultureInfo.InvariantCulture, $"{text[..500]}... ({text.Length} chars)");
-
-    /// <summary>The body of an HTTP response that disposes the response with itself.</summary>
-    private sealed class ResponseStream(Stream body, HttpResponseMessage response) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => response.Content.Headers.ContentLength ?? throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => body.Read(buffer, offset, count);
-        public override int Read(Span<byte> buffer) => body.Read(buffer);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            body.ReadAsync(buffer, offset, count, cancellationToken);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            body.ReadAsync(buffer, cancellationToken);
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                body.Dispose();
-                response.Dispose();
-            }
-            base.Dispose(disposing);
-        }
-    }
 }

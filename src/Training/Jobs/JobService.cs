@@ -38,21 +38,29 @@ public sealed class JobService(TrainingDbContext db, DatasetResolver datasets, D
         await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, cancellationToken)
         ?? await SubmitAsync(projectId, spec, userId, jobId, studyId, cancellationToken);
 
-    private async Task<TrainingJob> SubmitAsync(Guid projectId, JobSpec spec, Guid? userId, Guid? jobId, Guid? studyId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Refuses a spec this server could never run: no executor for its distribution, or more GPUs than the project's
+    /// quota (it would wait forever). <paramref name="what"/> names it in the message ("The job", "Each trial").
+    /// </summary>
+    internal async Task EnsureRunnableAsync(Guid projectId, JobSpec spec, string what, CancellationToken cancellationToken)
     {
-        spec = JobSpecValidator.Normalize(spec);
-        JobSpecValidator.EnsureValid(spec);
         if (!executors.Any(e => e.Handles(spec)))
             throw new ValidationException("distribution",
                 $"No executor for distribution '{JobSpecValidator.Name(spec.Distribution)}' is configured on this server; set Cube:Training:Kubernetes (a kubeconfig or host) to run cluster jobs.");
-
         if (spec.Resources.Gpus > 0
             && await db.Quotas.AsNoTracking().FirstOrDefaultAsync(q => q.ProjectId == projectId, cancellationToken) is { } quota
             && spec.Workers * spec.Resources.Gpus > quota.MaxGpus)
         {
             throw new ValidationException("resources.gpus",
-                $"The job needs {spec.Workers * spec.Resources.Gpus} GPUs ({spec.Workers} workers × {spec.Resources.Gpus}), more than this project's quota of {quota.MaxGpus}; it could never start.");
+                $"{what} needs {spec.Workers * spec.Resources.Gpus} GPUs ({spec.Workers} workers × {spec.Resources.Gpus}), more than this project's quota of {quota.MaxGpus}; it could never start.");
         }
+    }
+
+    private async Task<TrainingJob> SubmitAsync(Guid projectId, JobSpec spec, Guid? userId, Guid? jobId, Guid? studyId, CancellationToken cancellationToken)
+    {
+        spec = JobSpecValidator.Normalize(spec);
+        JobSpecValidator.EnsureValid(spec);
+        await EnsureRunnableAsync(projectId, spec, "The job", cancellationToken);
         var job = new TrainingJob
         {
             Id = jobId ?? Guid.CreateVersion7(),

@@ -6,7 +6,6 @@ using Cube.Core.Runs;
 using Cube.DataHub.Catalog;
 using Cube.Training.Apis;
 using Cube.Training.Data;
-using Cube.Training.Execution;
 using Cube.Training.Jobs;
 using Cube.Training.Specs;
 using Microsoft.EntityFrameworkCore;
@@ -21,7 +20,7 @@ namespace Cube.Training.Search;
 /// process can run it: after a trial ends, on each tick of <see cref="StudyScheduler"/>, or after a restart.
 /// </summary>
 public sealed class StudyService(
-    TrainingDbContext db, CoreDbContext core, JobService jobs, DatasetResolver datasets, IEnumerable<ITrainingExecutor> executors,
+    TrainingDbContext db, CoreDbContext core, JobService jobs, DatasetResolver datasets,
     WorkerIdentity worker, TimeProvider time, ILogger<StudyService> logger)
 {
     /// <summary>How long a pass may hold a study before another process may take it over (a pass takes milliseconds).</summary>
@@ -363,16 +362,7 @@ public sealed class StudyService(
         }
         if (errors.Count > 0) throw new ValidationException(errors);
         var first = TrialSpec(spec, trials.FirstOrDefault() ?? [], 1);
-        if (!executors.Any(e => e.Handles(first)))
-            throw new ValidationException("distribution",
-                $"No executor for distribution '{JobSpecValidator.Name(spec.Distribution)}' is configured on this server; set Cube:Training:Kubernetes (a kubeconfig or host) to run cluster jobs.");
-        if (spec.Resources.Gpus > 0
-            && await db.Quotas.AsNoTracking().FirstOrDefaultAsync(q => q.ProjectId == projectId, cancellationToken) is { } quota
-            && spec.Workers * spec.Resources.Gpus > quota.MaxGpus)
-        {
-            throw new ValidationException("resources.gpus",
-                $"Each trial needs {spec.Workers * spec.Resources.Gpus} GPUs, more than this project's quota of {quota.MaxGpus}; no trial could ever start.");
-        }
+        await jobs.EnsureRunnableAsync(projectId, first, "Each trial", cancellationToken);
     }
 
     private static string Truncate(string text) => text.Length > 2000 ? text[..2000] : text;
