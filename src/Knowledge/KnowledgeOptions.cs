@@ -11,6 +11,14 @@ public sealed class KnowledgeOptions
     [Range(1, long.MaxValue)]
     public long MaxDocumentBytes { get; set; } = 100L * 1024 * 1024;
 
+    /// <summary>Largest upload request (all its files together): refused from its Content-Length, or while it streams.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxUploadRequestBytes { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>Most files one upload request may carry.</summary>
+    [Range(1, 100_000)]
+    public int MaxFilesPerUpload { get; set; } = 1_000;
+
     public ChunkingOptions Chunking { get; set; } = new();
     public EmbeddingOptions Embeddings { get; set; } = new();
     public IndexOptions Index { get; set; } = new();

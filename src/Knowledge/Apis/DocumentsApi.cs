@@ -81,8 +81,10 @@ public static class DocumentsApi
         var found = await KnowledgeBasesApi.ResolveAsync(http, db, kb, cancellationToken);
         if (!http.Request.HasFormContentType) throw new BadRequestException("Send the documents as multipart/form-data in the field 'files'.");
         var limit = options.Value.MaxDocumentBytes;
-        var form = await http.Request.ReadFormAsync(new Microsoft.AspNetCore.Http.Features.FormOptions { MultipartBodyLengthLimit = long.MaxValue }, cancellationToken);
+        var form = await ReadUploadAsync(http, options.Value, cancellationToken);
         if (form.Files.Count == 0) throw new ValidationException("files", "No files were sent.");
+        if (form.Files.Count > options.Value.MaxFilesPerUpload)
+            throw new ValidationException("files", $"{form.Files.Count} files were sent; one upload takes up to {options.Value.MaxFilesPerUpload} (Cube:Knowledge:MaxFilesPerUpload).");
         var tags = ParseTags(form["tags"]);
         foreach (var file in form.Files)
         {
@@ -101,6 +103,36 @@ public static class DocumentsApi
             sources.Add((Path.GetFileName(file.FileName), file.ContentType, sha, info.Size, IngestionPipeline.StorageKey(found.Id, sha)));
         }
         return await QueueAsync(found, sources, "upload", null, null, tags, user, db, runs, time, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads the multipart body within <see cref="KnowledgeOptions.MaxUploadRequestBytes"/>: a declared length over it is
+    /// refused before anything is read, and a body that grows past it while streaming (chunked, or a lying
+    /// Content-Length) is cut off, so no upload can fill the server's temporary disk.
+    /// </summary>
+    private static async Task<Microsoft.AspNetCore.Http.IFormCollection> ReadUploadAsync(HttpContext http, KnowledgeOptions options, CancellationToken cancellationToken)
+    {
+        var max = options.MaxUploadRequestBytes;
+        PayloadTooLargeException TooLarge() =>
+            new($"The upload is larger than the limit of {max:N0} bytes for one request (Cube:Knowledge:MaxUploadRequestBytes); send the files in several requests.", max);
+        if (http.Request.ContentLength > max) throw TooLarge();
+        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = max;
+        try
+        {
+            return await http.Request.ReadFormAsync(new Microsoft.AspNetCore.Http.Features.FormOptions
+            {
+                MultipartBodyLengthLimit = max,
+                ValueCountLimit = options.MaxFilesPerUpload + 64,
+            }, cancellationToken);
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw TooLarge();
+        }
+        catch (InvalidDataException e) when (e.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase))
+        {
+            throw TooLarge();
+        }
     }
 
     private static async Task<Results<Accepted<AddDocumentsResult>, Ok<AddDocumentsResult>>> AddFromDatasetAsync(string kb, AddFromDatasetRequest request, HttpContext http,

@@ -270,6 +270,47 @@ public abstract class KnowledgeApiTests(CubeAppFixture app, Fakes.FakeHttpServer
         var large = await other.PostAsync($"{kb}/documents", Files(null, ("large.txt", Encoding.UTF8.GetBytes(new string('a', 2000)))));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
         Assert.Equal(1000, (await large.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("limit").GetInt32());
+
+        // So are the whole request's size and its file count, before the body is read or while it streams.
+        await using var strict = app.WithSettings(new Dictionary<string, string?>
+        {
+            ["Cube:Knowledge:MaxUploadRequestBytes"] = "4000", ["Cube:Knowledge:MaxFilesPerUpload"] = "2",
+        });
+        using var third = strict.CreateClient();
+        third.DefaultRequestHeaders.Authorization = token;
+        var declared = await third.PostAsync($"{kb}/documents", Files(null, ("a.txt", Encoding.UTF8.GetBytes(new string('a', 3000))), ("b.txt", Encoding.UTF8.GetBytes(new string('b', 3000)))));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.StatusCode);
+        Assert.Equal(4000, (await declared.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("limit").GetInt32());
+        var streamed = Files(null, ("a.txt", Encoding.UTF8.GetBytes(new string('a', 3000))), ("b.txt", Encoding.UTF8.GetBytes(new string('b', 3000))));
+        using (var chunked = new HttpRequestMessage(HttpMethod.Post, $"{kb}/documents") { Content = new ChunkedContent(streamed) })
+        {
+            var response = await third.SendAsync(chunked);
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        }
+        var many = await third.PostAsync($"{kb}/documents", Files(null, ("a.txt", "a"u8.ToArray()), ("b.txt", "b"u8.ToArray()), ("c.txt", "c"u8.ToArray())));
+        var problem = await many.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.BadRequest, many.StatusCode);
+        Assert.Contains("up to 2", problem.GetProperty("errors").GetProperty("files")[0].GetString());
+    }
+
+    /// <summary>Sends another content without a Content-Length, as a chunked body.</summary>
+    private sealed class ChunkedContent : HttpContent
+    {
+        private readonly HttpContent _inner;
+
+        public ChunkedContent(HttpContent inner)
+        {
+            _inner = inner;
+            Headers.ContentType = inner.Headers.ContentType;
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => await _inner.CopyToAsync(stream);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 
     [Fact]
