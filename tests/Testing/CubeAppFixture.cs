@@ -51,6 +51,11 @@ public abstract class CubeAppFixture : IAsyncLifetime
             // Long enough that a heartbeat delayed by a loaded 2-core CI machine is not taken for a dead worker.
             ["Cube:Runs:OrphanAfter"] = "00:00:15",
             ["Cube:Runs:ProgressWriteInterval"] = "00:00:00.050",
+            // Webhook receivers in tests listen on loopback; retries come quickly and give up after three attempts.
+            ["Cube:Webhooks:AllowedHosts:0"] = "127.0.0.1",
+            ["Cube:Webhooks:FirstBackoff"] = "00:00:00.200",
+            ["Cube:Webhooks:MaxAttempts"] = "3",
+            ["Cube:Webhooks:PollInterval"] = "00:00:00.500",
         };
         foreach (var (key, value) in _storage) settings[key] = value;
         foreach (var (key, value) in FixtureSettings) settings[key] = value;

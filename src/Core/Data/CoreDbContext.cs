@@ -2,6 +2,7 @@ using Cube.Core.Identity;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Cube.Core.Projects;
 using Cube.Core.Runs;
+using Cube.Core.Webhooks;
 using Microsoft.EntityFrameworkCore;
 
 namespace Cube.Core.Data;
@@ -16,6 +17,9 @@ public abstract class CoreDbContext(DbContextOptions options) : DbContext(option
     public DbSet<Project> Projects => Set<Project>();
     public DbSet<ProjectMember> ProjectMembers => Set<ProjectMember>();
     public DbSet<Run> Runs => Set<Run>();
+    public DbSet<WebhookSubscription> WebhookSubscriptions => Set<WebhookSubscription>();
+    public DbSet<WebhookEvent> WebhookEvents => Set<WebhookEvent>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -67,6 +71,29 @@ public abstract class CoreDbContext(DbContextOptions options) : DbContext(option
             e.Property(r => r.WorkerId).HasMaxLength(200);
             e.HasIndex(r => new { r.State, r.HeartbeatAt });
             e.HasIndex(r => new { r.ProjectId, r.CreatedAt });
+        });
+        modelBuilder.Entity<WebhookSubscription>(e =>
+        {
+            e.ToTable("core_webhook_subscriptions");
+            e.Property(s => s.Url).HasMaxLength(2000);
+            e.Property(s => s.Events).HasMaxLength(2000);
+            e.Property(s => s.Description).HasMaxLength(500);
+            e.Property(s => s.ProtectedSecret).HasMaxLength(2000);
+            e.Ignore(s => s.EventList);
+            e.HasIndex(s => s.ProjectId);
+            e.HasOne<Project>().WithMany().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+        WebhookEvent.Map(modelBuilder, owned: true);
+        modelBuilder.Entity<WebhookDelivery>(e =>
+        {
+            e.ToTable("core_webhook_deliveries");
+            e.Property(d => d.EventType).HasMaxLength(100);
+            e.Property(d => d.State).HasConversion<string>().HasMaxLength(16);
+            e.Property(d => d.LastError).HasMaxLength(2000);
+            e.HasIndex(d => new { d.State, d.NextAttemptAt });
+            e.HasIndex(d => d.SubscriptionId);
+            e.HasIndex(d => d.EventId);
+            e.HasOne<WebhookSubscription>().WithMany().HasForeignKey(d => d.SubscriptionId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

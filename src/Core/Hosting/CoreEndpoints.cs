@@ -5,7 +5,7 @@ namespace Cube.Core.Hosting;
 
 public static class CoreEndpoints
 {
-    /// <summary>Maps identity, project and run endpoints.</summary>
+    /// <summary>Maps identity, project, run and webhook endpoints.</summary>
     public static IEndpointRouteBuilder MapCubeCore(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapAuthApi().MapMeApi().MapUsersApi().MapProjectsApi().MapRunsApi();
+        endpoints.MapAuthApi().MapMeApi().MapUsersApi().MapProjectsApi().MapRunsApi().MapWebhooksApi();
 }

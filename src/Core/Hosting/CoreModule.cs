@@ -3,6 +3,7 @@ using Cube.Core.Errors;
 using Cube.Core.Identity;
 using Cube.Core.Runs;
 using Cube.Core.Storage;
+using Cube.Core.Webhooks;
 using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.InMemory;
@@ -49,6 +50,7 @@ public static class CoreModule
                 "Cube:Runs:Queue is unknown; use 'InMemory' or 'PostgreSQL'.")
             .ValidateOnStart();
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
 
         // Metadata database.
@@ -86,6 +88,11 @@ public static class CoreModule
                 o.Events.OnValidatePrincipal = CookieValidation.ValidateAsync;
             });
         services.AddCubeProblemDetails();
+
+        // Webhooks: modules add events to their transactions through the outbox; the dispatcher sends them.
+        services.AddSingleton<WebhookSignal>();
+        services.AddSingleton<WebhookOutbox>();
+        if (role != HostRole.Tool) services.AddHostedService<WebhookDispatcher>();
 
         // Background runs.
         services.AddSingleton<WorkerIdentity>();

@@ -2,11 +2,11 @@ using System.Security.Claims;
 using Cube.Core.Apis;
 using Cube.Core.Errors;
 using Cube.Core.Identity;
+using Cube.Core.Net;
 using Cube.Core.Runs;
 using Cube.DataHub.Catalog;
 using Cube.DataHub.Data;
 using Cube.DataHub.Ingest;
-using Microsoft.Extensions.Options;
 using Cube.DataHub.Uploads;
 using Cube.DataHub.Versions;
 using Microsoft.AspNetCore.Builder;
@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Cube.DataHub.Apis;
 

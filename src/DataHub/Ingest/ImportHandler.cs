@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Cube.Core.Errors;
+using Cube.Core.Net;
 using Cube.Core.Runs;
 using Cube.Core.Storage;
 using Cube.DataHub.Blobs;

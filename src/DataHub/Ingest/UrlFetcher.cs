@@ -1,7 +1,16 @@
 using System.Net;
 using Cube.Core.Errors;
+using Cube.Core.Net;
 
 namespace Cube.DataHub.Ingest;
+
+/// <summary>Where imports may connect (section <c>Cube:DataHub:Import</c>).</summary>
+public sealed class ImportOptions : OutboundAllowList
+{
+    /// <summary>Most redirects followed by a URL import, each re-checked.</summary>
+    public int MaxRedirects { get; set; } = 5;
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(30);
+}
 
 /// <summary>A download in progress: the body stream and the file name it should get in the dataset.</summary>
 public sealed record FetchedFile(string FileName, long? Length, Stream Content, HttpResponseMessage Response) : IDisposable

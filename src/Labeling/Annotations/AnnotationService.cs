@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Cube.Core.Errors;
+using Cube.Core.Webhooks;
 using Cube.Labeling.Configs;
 using Cube.Labeling.Data;
 using Cube.Labeling.Distribution;
@@ -17,7 +18,8 @@ public sealed record AnnotationInput(JsonElement Result, bool Draft, long TimeSp
 /// Drafts, submits, updates and skips. Every change commits in one transaction before the caller answers, so an
 /// acknowledged submit is durable; versions guard against lost updates (the ETag, checked with If-Match).
 /// </summary>
-public sealed class AnnotationService(LabelingDbContext db, History history, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, WriteGate gate)
+public sealed class AnnotationService(LabelingDbContext db, History history, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, WriteGate gate,
+    WebhookOutbox outbox)
 {
     public const long MaxTimeSpentMs = 24L * 3600 * 1000;
 
@@ -54,6 +56,7 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
         if (expectedVersion is { } expected && annotation?.Version != expected)
             throw new PreconditionFailedException($"The annotation changed since it was read (current ETag {(annotation is null ? "none" : Core.Apis.ETags.For(annotation.Version))}); read it again and retry.");
         string action;
+        var taskCompleted = false;
         switch (annotation?.Status)
         {
             case AnnotationStatus.Accepted:
@@ -83,6 +86,8 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
                 var counted = await db.Tasks.Where(t => t.Id == taskId && t.Completed < t.Reserved)
                     .ExecuteUpdateAsync(s => s.SetProperty(t => t.Completed, t => t.Completed + 1), cancellationToken);
                 if (counted == 0) throw new ConflictException("The task already has all the annotations it needs.");
+                // Row-locked by the update above: exactly one transaction sees the count reach the overlap.
+                taskCompleted = !task.IsGold && await db.Tasks.Where(t => t.Id == taskId).Select(t => t.Completed).FirstAsync(cancellationToken) >= task.Required;
                 action = "submitted";
                 break;
         }
@@ -105,7 +110,13 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
         }
         else annotation.Status = AnnotationStatus.Draft;
         history.Add(project.Id, taskId, annotation.Id, annotatorId, action, new { version = annotation.Version, result = input.Result, timeSpentMs = input.TimeSpentMs });
+        if (action is "submitted" or "updated")
+            outbox.Add(db, project.ProjectId, action == "submitted" ? LabelingEvents.AnnotationCreated.Name : LabelingEvents.AnnotationUpdated.Name,
+                LabelingEvents.Annotation(project, annotation, input.Result));
+        if (taskCompleted) outbox.Add(db, project.ProjectId, LabelingEvents.TaskCompleted.Name, new { labelingProjectId = project.Id, taskId, required = task.Required });
         await SaveAsync(transaction, cancellationToken);
+        if (taskCompleted) await LabelingEvents.ProjectCompletedIfDoneAsync(db, outbox, project, cancellationToken);
+        if (action is "submitted" or "updated") outbox.Committed();
         return annotation;
     }
 

@@ -1,4 +1,5 @@
 using Cube.Core.Data;
+using Cube.Core.Webhooks;
 using Microsoft.EntityFrameworkCore;
 
 namespace Cube.Labeling.Data;
@@ -15,6 +16,8 @@ public abstract class LabelingDbContext(DbContextOptions options) : DbContext(op
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        // Core's table, mapped here so webhook events commit in the same transaction as the change they report.
+        WebhookEvent.Map(modelBuilder, owned: false);
         modelBuilder.Entity<LabelingProject>(e =>
         {
             e.ToTable("labeling_projects", t =>

@@ -32,6 +32,7 @@ public static class LabelingModule
         services.AddScoped<Predictions.PredictionStore>();
         services.AddOptions<LabelingOptions>().BindConfiguration(LabelingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Quality.ProjectQuality>();
+        foreach (var type in LabelingEvents.All) services.AddSingleton(type);
         return builder;
     }
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Cube.Core.Errors;
+using Cube.Core.Webhooks;
+using Cube.Labeling.Annotations;
 using Cube.Labeling.Configs;
 using Cube.Labeling.Data;
 using Cube.Labeling.Distribution;
@@ -13,7 +15,8 @@ namespace Cube.Labeling.Reviews;
 /// <summary>A reviewer's decision: accept; reject with a comment (the work returns to its annotator); or correct and accept.</summary>
 public sealed record ReviewInput(ReviewDecision Decision, string? Comment, JsonElement? CorrectedResult);
 
-public sealed class ReviewService(LabelingDbContext db, History history, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, WriteGate gate)
+public sealed class ReviewService(LabelingDbContext db, History history, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, WriteGate gate,
+    WebhookOutbox outbox)
 {
     public async Task<(Annotation Annotation, Data.Review Review)> ReviewAsync(LabelingProject project, Guid annotationId, Guid reviewerId, ReviewInput input,
         long? expectedVersion, CancellationToken cancellationToken)
@@ -72,6 +75,13 @@ public sealed class ReviewService(LabelingDbContext db, History history, [FromKe
             ReviewDecision.Correct => "corrected",
             _ => "rejected",
         }, new { reviewId = review.Id, comment = review.Comment, correctedResult = input.CorrectedResult });
+        outbox.Add(db, project.ProjectId, LabelingEvents.AnnotationReviewed.Name, new
+        {
+            labelingProjectId = project.Id, taskId = annotation.TaskId, annotationId = annotation.Id, reviewId = review.Id, reviewerId,
+            decision = input.Decision.ToString().ToLowerInvariant(), comment = review.Comment,
+        });
+        if (input.Decision == ReviewDecision.Correct)
+            outbox.Add(db, project.ProjectId, LabelingEvents.AnnotationUpdated.Name, LabelingEvents.Annotation(project, annotation, input.CorrectedResult!.Value));
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -81,6 +91,7 @@ public sealed class ReviewService(LabelingDbContext db, History history, [FromKe
             throw new PreconditionFailedException("The annotation changed while this review ran; read it again and retry.");
         }
         await transaction.CommitAsync(cancellationToken);
+        outbox.Committed();
         return (annotation, review);
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Cube.Core.Errors;
+using Cube.Core.Net;
 using Cube.DataHub.Ingest;
 
 namespace Cube.DataHub.Tests.Ingest;

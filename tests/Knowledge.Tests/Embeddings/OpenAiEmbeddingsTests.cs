@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Cube.Knowledge.Embeddings;
-using Cube.Knowledge.Tests.Fakes;
+using Cube.Testing;
 using Microsoft.Extensions.Options;
 
 namespace Cube.Knowledge.Tests.Embeddings;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Cube.Testing;
 using Microsoft.AspNetCore.Http;
 
 namespace Cube.Knowledge.Tests.Fakes;

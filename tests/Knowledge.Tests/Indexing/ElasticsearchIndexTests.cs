@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Cube.Knowledge.Indexing;
-using Cube.Knowledge.Tests.Fakes;
+using Cube.Testing;
 
 namespace Cube.Knowledge.Tests.Indexing;
 

@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every event type a subscription can name. */
+        get: operations["ListWebhookEventTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project}/datasets/{dataset}/imports": {
         parameters: {
             query?: never;
@@ -377,6 +394,111 @@ export interface paths {
         put?: never;
         /** Cancels a queued or running run. */
         post: operations["CancelRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's webhook subscriptions with their last delivery. */
+        get: operations["ListWebhooks"];
+        put?: never;
+        /** Subscribes a URL to event types. The answer holds the signing secret; it is not shown again. */
+        post: operations["CreateWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One subscription. */
+        get: operations["GetWebhook"];
+        put?: never;
+        post?: never;
+        /** Removes the subscription and its delivery log. */
+        delete: operations["DeleteWebhook"];
+        options?: never;
+        head?: never;
+        /** Changes the URL, events or description, or pauses and resumes it. */
+        patch: operations["UpdateWebhook"];
+        trace?: never;
+    };
+    "/api/projects/{project}/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replaces the signing secret; the answer holds the new one. */
+        post: operations["RotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/webhooks/{id}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queues a signed test event to this subscription only. */
+        post: operations["PingWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deliveries, newest first, with their attempts and last answer. */
+        get: operations["ListWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sends a delivered or failed event again, as a new delivery with the same event id. */
+        post: operations["RedeliverWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2229,6 +2351,12 @@ export interface components {
             displayName: null | string;
             isAdmin: boolean;
         };
+        CreateWebhookRequest: {
+            url: string;
+            events: string[];
+            description: null | string;
+            secret: null | string;
+        };
         /**
          * @description The value kinds the feature engine computes with. Every Arrow input type maps onto one of them.
          * @enum {unknown}
@@ -2888,6 +3016,11 @@ export interface components {
         /** @description One page of a listing; pass string? Page&lt;T&gt;.NextCursor back as `cursor` for the next page. */
         PageOfVersionDto: {
             items: components["schemas"]["VersionDto"][];
+            nextCursor: null | string;
+        };
+        /** @description One page of a listing; pass string? Page&lt;T&gt;.NextCursor back as `cursor` for the next page. */
+        PageOfWebhookDeliveryDto: {
+            items: components["schemas"]["WebhookDeliveryDto"][];
             nextCursor: null | string;
         };
         PairAgreementDto: {
@@ -3622,6 +3755,12 @@ export interface components {
             isDisabled: null | boolean;
             displayName: null | string;
         };
+        UpdateWebhookRequest: {
+            url: null | string;
+            events: null | string[];
+            description: null | string;
+            active: null | boolean;
+        };
         UploadSessionDto: {
             /** Format: uuid */
             id: string;
@@ -3678,6 +3817,48 @@ export interface components {
             source: null | components["schemas"]["JsonElement"];
             tags: string[];
         };
+        WebhookDeliveryDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            eventId: string;
+            eventType: string;
+            state: string;
+            /** Format: int32 */
+            attempts: number;
+            /** Format: int32 */
+            lastStatus: null | number;
+            lastError: null | string;
+            /** Format: int64 */
+            lastDurationMs: null | number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            nextAttemptAt: null | string;
+            /** Format: date-time */
+            deliveredAt: null | string;
+        };
+        /** @description A subscription as listed: the secret never appears after creation. */
+        WebhookDto: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            events: string[];
+            description: null | string;
+            active: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            lastDelivery: null | components["schemas"]["WebhookDeliveryDto"];
+        };
+        WebhookEventTypeDto: {
+            name: string;
+            description: string;
+        };
+        /** @description The answer to creating a subscription or rotating its secret: the one time the secret is shown. */
+        WebhookWithSecretDto: {
+            webhook: components["schemas"]["WebhookDto"];
+            secret: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -3710,6 +3891,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PageOfRunDto"];
+                };
+            };
+        };
+    };
+    ListWebhookEventTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEventTypeDto"][];
                 };
             };
         };
@@ -4312,6 +4513,222 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunDto"];
+                };
+            };
+        };
+    };
+    ListWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"][];
+                };
+            };
+        };
+    };
+    CreateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecretDto"];
+                };
+            };
+        };
+    };
+    GetWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"];
+                };
+            };
+        };
+    };
+    DeleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    UpdateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"];
+                };
+            };
+        };
+    };
+    RotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecretDto"];
+                };
+            };
+        };
+    };
+    PingWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryDto"];
+                };
+            };
+        };
+    };
+    ListWebhookDeliveries: {
+        parameters: {
+            query?: {
+                state?: string;
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageOfWebhookDeliveryDto"];
+                };
+            };
+        };
+    };
+    RedeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                deliveryId: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryDto"];
                 };
             };
         };

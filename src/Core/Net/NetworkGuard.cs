@@ -2,27 +2,28 @@ using System.Net;
 using System.Net.Sockets;
 using Cube.Core.Errors;
 
-namespace Cube.DataHub.Ingest;
+namespace Cube.Core.Net;
 
-/// <summary>Where imports may connect (section <c>Cube:DataHub:Import</c>).</summary>
-public sealed class ImportOptions
+/// <summary>Internal hosts and networks that user-supplied URLs may reach all the same (an on-premises MinIO, an intranet webhook receiver).</summary>
+public class OutboundAllowList
 {
-    /// <summary>Host names allowed even when they resolve to internal addresses (an on-premises MinIO, say).</summary>
+    /// <summary>Host names allowed even when they resolve to internal addresses.</summary>
     public List<string> AllowedHosts { get; set; } = [];
     /// <summary>Networks in CIDR form allowed even though internal, e.g. <c>10.20.0.0/16</c>.</summary>
     public List<string> AllowedNetworks { get; set; } = [];
-    /// <summary>Most redirects followed by a URL import, each re-checked.</summary>
-    public int MaxRedirects { get; set; } = 5;
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(30);
 }
 
 /// <summary>
 /// Keeps user-supplied URLs and S3 endpoints away from the platform's own network: loopback, link-local (cloud
 /// metadata at 169.254.169.254 included), private, CGNAT, multicast and unspecified addresses are refused unless
 /// allow-listed. Checked on the addresses a name resolves to, and again on the socket actually connected, so a DNS
-/// answer that changes between check and connect (rebinding) gains nothing.
+/// answer that changes between check and connect (rebinding) gains nothing. Used by every feature that connects to a
+/// URL a user gave: imports, webhooks, model endpoints.
 /// </summary>
-public sealed class NetworkGuard(ImportOptions options)
+/// <param name="options">The allow-list.</param>
+/// <param name="purpose">How refusals start, e.g. "Import from".</param>
+/// <param name="settingsSection">The configuration section holding the allow-list, named in refusals.</param>
+public sealed class NetworkGuard(OutboundAllowList options, string purpose = "Import from", string settingsSection = "Cube:DataHub:Import")
 {
     private readonly IPNetwork[] _allowed = options.AllowedNetworks.Select(IPNetwork.Parse).ToArray();
 
@@ -108,8 +109,9 @@ public sealed class NetworkGuard(ImportOptions options)
         },
     };
 
-    internal static string Display(Uri url) => new UriBuilder(url) { UserName = "", Password = "" }.Uri.ToString();
+    /// <summary>The URL without credentials, for messages and logs.</summary>
+    public static string Display(Uri url) => new UriBuilder(url) { UserName = "", Password = "" }.Uri.ToString();
 
-    private static CubeException Refused(Uri url, string reason) =>
-        new ForbiddenException($"Import from '{Display(url)}' is refused: {reason}. An administrator can allow-list it (Cube:DataHub:Import).").With("url", Display(url));
+    private CubeException Refused(Uri url, string reason) =>
+        new ForbiddenException($"{purpose} '{Display(url)}' is refused: {reason}. An administrator can allow-list it ({settingsSection}).").With("url", Display(url));
 }

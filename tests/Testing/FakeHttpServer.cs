@@ -4,9 +4,10 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Cube.Knowledge.Tests.Fakes;
+namespace Cube.Testing;
 
-public sealed record RecordedRequest(string Method, string PathAndQuery, string Body, string? ContentType, string? Authorization);
+public sealed record RecordedRequest(string Method, string PathAndQuery, string Body, string? ContentType, string? Authorization,
+    IReadOnlyDictionary<string, string> Headers);
 
 /// <summary>A real HTTP server on a loopback port that records every request and answers through a handler.</summary>
 public sealed class FakeHttpServer : IAsyncDisposable
@@ -34,7 +35,8 @@ public sealed class FakeHttpServer : IAsyncDisposable
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync();
             var request = new RecordedRequest(context.Request.Method, context.Request.Path + context.Request.QueryString, body,
-                context.Request.ContentType, context.Request.Headers.Authorization.ToString());
+                context.Request.ContentType, context.Request.Headers.Authorization.ToString(),
+                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase));
             server!.Requests.Enqueue(request);
             await handler(context, request);
         });

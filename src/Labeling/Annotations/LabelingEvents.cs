@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Cube.Core.Webhooks;
+using Cube.Labeling.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cube.Labeling.Annotations;
+
+/// <summary>The webhook events Labeling emits, and their payloads.</summary>
+public static class LabelingEvents
+{
+    public static readonly WebhookEventType AnnotationCreated = new("annotation.created", "An annotator submitted an annotation.");
+    public static readonly WebhookEventType AnnotationUpdated = new("annotation.updated", "A submitted annotation changed: edited by its annotator or corrected by a reviewer.");
+    public static readonly WebhookEventType AnnotationReviewed = new("annotation.reviewed", "A reviewer accepted, rejected or corrected an annotation.");
+    public static readonly WebhookEventType TaskCompleted = new("task.completed", "A task received all the annotations its overlap requires.");
+    public static readonly WebhookEventType ProjectCompleted = new("project.completed", "Every task of a labeling project is complete (sent once per project).");
+
+    public static IReadOnlyList<WebhookEventType> All { get; } = [AnnotationCreated, AnnotationUpdated, AnnotationReviewed, TaskCompleted, ProjectCompleted];
+
+    public static object Annotation(LabelingProject project, Annotation annotation, JsonElement result) => new
+    {
+        labelingProjectId = project.Id,
+        taskId = annotation.TaskId,
+        annotationId = annotation.Id,
+        annotatorId = annotation.AnnotatorId,
+        version = annotation.Version,
+        status = annotation.Status.ToString().ToLowerInvariant(),
+        result,
+        timeSpentMs = annotation.TimeSpentMs,
+    };
+
+    /// <summary>
+    /// After a task completed: when no ordinary task is left incomplete, the project-completed event, once. Checked after
+    /// the commit, so of two last tasks finishing together at least one sees the other; the event's key keeps it single.
+    /// </summary>
+    public static async Task ProjectCompletedIfDoneAsync(LabelingDbContext db, WebhookOutbox outbox, LabelingProject project, CancellationToken cancellationToken)
+    {
+        if (await db.Tasks.AnyAsync(t => t.LabelingProjectId == project.Id && !t.IsGold && t.Completed < t.Required, cancellationToken)) return;
+        var tasks = await db.Tasks.CountAsync(t => t.LabelingProjectId == project.Id && !t.IsGold, cancellationToken);
+        var e = outbox.Add(db, project.ProjectId, ProjectCompleted.Name, new { labelingProjectId = project.Id, name = project.Name, tasks },
+            dedupKey: $"{ProjectCompleted.Name}:{project.Id}");
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another request recorded it first.
+            db.Entry(e).State = EntityState.Detached;
+        }
+    }
+}
