@@ -71,6 +71,7 @@ public abstract class CoreDbContext(DbContextOptions options) : DbContext(option
             e.Property(r => r.WorkerId).HasMaxLength(200);
             e.HasIndex(r => new { r.State, r.HeartbeatAt });
             e.HasIndex(r => new { r.ProjectId, r.CreatedAt });
+            e.HasIndex(r => new { r.SubjectId, r.Kind });
         });
         modelBuilder.Entity<WebhookSubscription>(e =>
         {

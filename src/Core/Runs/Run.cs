@@ -15,6 +15,8 @@ public sealed class Run
     public string? Error { get; set; }
     public Guid? OwnerId { get; set; }
     public Guid? ProjectId { get; set; }
+    /// <summary>What the run works on (a pipeline, a knowledge base), when its parameters say so through <see cref="IRunSubject"/>; indexed for history listings.</summary>
+    public Guid? SubjectId { get; set; }
     public string ParametersJson { get; set; } = "{}";
     /// <summary>A reference to what the run produced (a dataset version, a model), as JSON.</summary>
     public string? ResultJson { get; set; }
@@ -29,6 +31,12 @@ public sealed class Run
     public DateTimeOffset? HeartbeatAt { get; set; }
 
     public bool IsTerminal => State is RunState.Succeeded or RunState.Failed or RunState.Cancelled;
+}
+
+/// <summary>Run parameters that name the thing the run works on, so its runs can be listed without reading every run's parameters.</summary>
+public interface IRunSubject
+{
+    Guid SubjectId { get; }
 }
 
 public enum RunState

@@ -20,6 +20,7 @@ public sealed class RunService(CoreDbContext db, IBackgroundJobClient jobs, RunH
             ParametersJson = JsonSerializer.Serialize(parameters, RunJson.Options),
             OwnerId = ownerId,
             ProjectId = projectId,
+            SubjectId = (parameters as IRunSubject)?.SubjectId,
             Idempotent = handler.Idempotent,
             CreatedAt = time.GetUtcNow(),
             Message = "Queued",

@@ -130,11 +130,8 @@ public static class PipelinesApi
         if (take is < 1 or > 200) throw new ValidationException("limit", "The limit must be between 1 and 200 runs.");
         var project = await http.GetProjectAsync();
         var pipeline = await service.FindAsync(project.Id, name, cancellationToken);
-        // A run names its pipeline only in its parameters (camel-case JSON, as RunService writes them); the id is unique
-        // enough for a substring match, and the kind and project filters come first.
-        var marker = $"\"pipelineId\":\"{pipeline.Id}\"";
         var runs = await core.Runs.AsNoTracking()
-            .Where(r => r.ProjectId == project.Id && r.Kind == PipelineRunHandler.RunKind && r.ParametersJson.Contains(marker))
+            .Where(r => r.SubjectId == pipeline.Id && r.Kind == PipelineRunHandler.RunKind && r.ProjectId == project.Id)
             .OrderByDescending(r => r.Id).Take(take).ToListAsync(cancellationToken);
         return TypedResults.Ok(runs.Select(RunDto.From).ToList());
     }

@@ -14,8 +14,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Cube.Features.Runs;
 
-public sealed record PipelineRunParameters(Guid ProjectId, Guid PipelineId, Guid PipelineVersionId, string OutputDataset, Guid AuthorId)
+public sealed record PipelineRunParameters(Guid ProjectId, Guid PipelineId, Guid PipelineVersionId, string OutputDataset, Guid AuthorId) : IRunSubject
 {
+    Guid IRunSubject.SubjectId => PipelineId;
+
     /// <summary>Input name to the dataset version number it was resolved to when a schedule fired; the run reads exactly those.</summary>
     public IReadOnlyDictionary<string, int>? PinnedInputs { get; init; }
     /// <summary>The schedule that started the run, if any.</summary>

@@ -5,7 +5,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Cube.Knowledge.Ingestion;
 
-public sealed record IngestParameters(Guid KnowledgeBaseId, IReadOnlyList<Guid> DocumentIds);
+public sealed record IngestParameters(Guid KnowledgeBaseId, IReadOnlyList<Guid> DocumentIds) : IRunSubject
+{
+    Guid IRunSubject.SubjectId => KnowledgeBaseId;
+}
 
 public sealed record IngestResult(int Indexed, int Unchanged, int Failed, int Chunks);
 

@@ -12,7 +12,10 @@ using Microsoft.EntityFrameworkCore;
 namespace Cube.Training.Jobs;
 
 /// <summary>Parameters of a <c>training.job</c> run.</summary>
-public sealed record JobRunParameters(Guid JobId);
+public sealed record JobRunParameters(Guid JobId) : IRunSubject
+{
+    Guid IRunSubject.SubjectId => JobId;
+}
 
 /// <summary>Submits and cancels training jobs.</summary>
 public sealed class JobService(TrainingDbContext db, DatasetResolver datasets, DataHubDbContext hub, RunService runs, IEnumerable<ITrainingExecutor> executors, TimeProvider time)

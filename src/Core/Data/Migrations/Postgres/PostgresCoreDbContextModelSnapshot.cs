@@ -239,6 +239,9 @@ namespace Cube.Core.Data.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<Guid?>("SubjectId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("WorkerId")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
@@ -248,6 +251,8 @@ namespace Cube.Core.Data.Migrations.Postgres
                     b.HasIndex("ProjectId", "CreatedAt");
 
                     b.HasIndex("State", "HeartbeatAt");
+
+                    b.HasIndex("SubjectId", "Kind");
 
                     b.ToTable("core_runs", (string)null);
                 });

@@ -234,6 +234,9 @@ namespace Cube.Core.Data.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("SubjectId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("WorkerId")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
@@ -243,6 +246,8 @@ namespace Cube.Core.Data.Migrations.Sqlite
                     b.HasIndex("ProjectId", "CreatedAt");
 
                     b.HasIndex("State", "HeartbeatAt");
+
+                    b.HasIndex("SubjectId", "Kind");
 
                     b.ToTable("core_runs", (string)null);
                 });
