@@ -9,6 +9,12 @@ using Cube.Training.Specs;
 //  2. stdout metric ingestion through the executor (parse + observer), against reading the same lines by hand;
 //  3. manifest rendering throughput for the three cluster distributions.
 // `mlnet [rows]` instead measures ML.NET training throughput on a synthetic table (default 1,000,000 rows).
+// `ddp [repetitions] [script args]` runs a PyTorch DDP script on every local GPU by hand and through the local executor.
+if (args.Length > 0 && args[0] == "ddp")
+{
+    await Cube.Training.Bench.DdpBench.RunAsync(args);
+    return;
+}
 if (args.Length > 0 && args[0] == "mlnet")
 {
     await Cube.Training.Bench.MlNetBench.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000);
