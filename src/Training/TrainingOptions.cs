@@ -21,6 +21,12 @@ public sealed class TrainingOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
     public TimeSpan StudyPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The server URL local jobs report to (<c>CUBE_TRACKING_URL</c>); by default the address this server listens on,
+    /// with a wildcard host read as 127.0.0.1. Set it when jobs run on a worker without an HTTP server.
+    /// </summary>
+    public string? TrackingUrl { get; set; }
+
     public TrainingKubernetesOptions Kubernetes { get; set; } = new();
 }
 

@@ -38,6 +38,8 @@ public sealed class TrainingJob
     public DateTimeOffset? FinishedAt { get; set; }
     /// <summary>The study this job is a trial of, if any.</summary>
     public Guid? StudyId { get; set; }
+    /// <summary>SHA-256 of the job's reporting token (<c>CUBE_TRACKING_TOKEN</c>); the token works only while the job runs.</summary>
+    public string? TrackingTokenHash { get; set; }
 }
 
 /// <summary>A parameter of a run: each hyperparameter, plus the job's shape (workers, gpus, distribution).</summary>

@@ -30,6 +30,7 @@ public abstract class TrainingDbContext(DbContextOptions options) : DbContext(op
             e.Property(j => j.Framework).HasMaxLength(16);
             e.Property(j => j.State).HasConversion<string>().HasMaxLength(16);
             e.Property(j => j.Message).HasMaxLength(2000);
+            e.Property(j => j.TrackingTokenHash).HasMaxLength(64);
             e.Property(j => j.Error).HasMaxLength(4000);
             e.HasIndex(j => new { j.ProjectId, j.Id });
             e.HasIndex(j => new { j.ProjectId, j.Experiment });

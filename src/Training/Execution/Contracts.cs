@@ -10,6 +10,9 @@ public sealed record JobContext(Guid JobId, Guid RunId, Guid ProjectId)
     public string? OutputDirectory { get; init; }
     /// <summary>Local executor: the process's working directory (the job's scratch folder).</summary>
     public string? WorkingDirectory { get; init; }
+    /// <summary>The job's reporting token and the server URL it reports to (<c>CUBE_TRACKING_TOKEN</c>, <c>CUBE_TRACKING_URL</c>).</summary>
+    public string? TrackingToken { get; init; }
+    public string? TrackingUrl { get; init; }
 }
 
 /// <summary>A dataset version an input resolved to; <see cref="LocalPath"/> is set where its files were materialised.</summary>

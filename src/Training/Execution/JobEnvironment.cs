@@ -27,6 +27,8 @@ public static class JobEnvironment
             env.Add(("CUBE_INPUT_" + input.EnvName + "_VERSION_ID", input.VersionId.ToString()));
         }
         if (context.OutputDirectory is not null) env.Add(("CUBE_OUTPUT_DIR", context.OutputDirectory));
+        if (context.TrackingToken is not null) env.Add(("CUBE_TRACKING_TOKEN", context.TrackingToken));
+        if (context.TrackingUrl is not null) env.Add(("CUBE_TRACKING_URL", context.TrackingUrl));
         foreach (var (key, value) in spec.Env.OrderBy(e => e.Key, StringComparer.Ordinal)) env.Add((key, value));
         return env;
     }

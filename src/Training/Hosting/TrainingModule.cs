@@ -8,7 +8,9 @@ using Cube.Training.Kubernetes;
 using Cube.Training.MlNet;
 using Cube.Training.Registry;
 using Cube.Training.Search;
+using Cube.Training.Tracking;
 using k8s;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -47,9 +49,12 @@ public static class TrainingModule
         services.AddScoped<StudyService>();
         services.AddHostedService<StudyScheduler>();
         services.AddSingleton<IRunHandler, TrainingJobHandler>();
+        // Running jobs report with their own token, accepted by the tracking endpoint only.
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, JobTokenAuthenticationHandler>(JobTokens.Scheme, null);
+        services.AddAuthorizationBuilder().AddPolicy(JobTokens.Policy, p => p.AddAuthenticationSchemes(JobTokens.Scheme).RequireClaim(JobTokens.JobClaim));
         return builder;
     }
 
     public static IEndpointRouteBuilder MapTraining(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapJobsApi().MapStudiesApi().MapModelsApi().MapQuotaApi();
+        endpoints.MapJobsApi().MapStudiesApi().MapModelsApi().MapQuotaApi().MapTrackingApi();
 }

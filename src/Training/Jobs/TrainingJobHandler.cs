@@ -10,6 +10,9 @@ using Cube.Training.Execution;
 using Cube.Training.MlNet;
 using Cube.Training.Registry;
 using Cube.Training.Specs;
+using Cube.Training.Tracking;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -48,6 +51,8 @@ public sealed class TrainingJobHandler(IEnumerable<ITrainingExecutor> executors,
         job.State = JobState.Running;
         job.StartedAt = time.GetUtcNow();
         job.Message = "Starting";
+        // Local processes report over REST with this token; cluster pods use stdout lines (a token there belongs in a Secret).
+        var trackingToken = spec.Distribution == Distribution.Local ? JobTokens.Mint(job) : null;
         await db.SaveChangesAsync(cancellationToken);
 
         var root = options.Value.WorkDirectory is { Length: > 0 } configured ? configured : Path.Combine(cube.Value.DataPath, "training");
@@ -65,6 +70,8 @@ public sealed class TrainingJobHandler(IEnumerable<ITrainingExecutor> executors,
                 Inputs = inputs,
                 OutputDirectory = spec.Distribution == Distribution.Local ? outputDirectory : null,
                 WorkingDirectory = workDirectory,
+                TrackingToken = trackingToken,
+                TrackingUrl = trackingToken is null ? null : TrackingUrl(context.Services),
             };
             await context.ReportAsync(0, "Running");
             ExecutionResult result;
@@ -145,6 +152,16 @@ public sealed class TrainingJobHandler(IEnumerable<ITrainingExecutor> executors,
     }
 
     /// <summary>A trial ended: its study takes the next step now rather than at the scheduler's next tick.</summary>
+    /// <summary>Where local jobs reach this server: the configured URL, else the first address it listens on.</summary>
+    private string? TrackingUrl(IServiceProvider services)
+    {
+        if (options.Value.TrackingUrl is { Length: > 0 } configured) return configured.TrimEnd('/');
+        var address = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        if (address is null || !Uri.TryCreate(address.Replace("://+", "://0.0.0.0").Replace("://*", "://0.0.0.0"), UriKind.Absolute, out var uri)) return null;
+        var host = uri.Host is "0.0.0.0" or "[::]" or "::" ? "127.0.0.1" : uri.Host;
+        return $"{uri.Scheme}://{host}:{uri.Port}";
+    }
+
     private static async Task AdvanceStudyAsync(IServiceProvider services, Guid studyId)
     {
         try

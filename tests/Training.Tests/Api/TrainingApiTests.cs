@@ -117,6 +117,45 @@ public abstract class TrainingApiTests(CubeAppFixture app)
     }
 
     [Fact]
+    public async Task ARunningJob_ReportsMetricsOverRest_WithItsOwnToken_OnlyWhileItRuns()
+    {
+        var (client, _) = await ManagerAsync();
+        // The job hands its token to the test through its working directory, then waits to be told to finish.
+        var submitted = await client.SubmitAsync(new
+        {
+            name = "reporter", distribution = "local",
+            command = new[] { "/bin/sh", "-c", "printf %s \"$CUBE_TRACKING_TOKEN\" > token.tmp && mv token.tmp token; echo ready; while [ ! -f stop ]; do sleep 0.1; done" },
+        });
+        var workDirectory = Path.Combine(app.DataDirectory, "training", submitted.Id.ToString("N"));
+        var tokenFile = Path.Combine(workDirectory, "token");
+        await client.WaitAsync(submitted.Id, j => j.State == "running" && File.Exists(tokenFile));
+        var token = await File.ReadAllTextAsync(tokenFile);
+        Assert.StartsWith("cjt_" + submitted.Id.ToString("N") + "_", token);
+        using var job = app.BearerClient(token);
+        var report = new { metrics = new object[] { new { name = "loss", value = 0.5, step = 1 }, new { name = "loss", value = 0.25, step = 2 }, new { name = "val/acc", value = 0.9 } } };
+        var accepted = await job.PostAsJsonAsync("/api/training/tracking/metrics", report);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal(3, (await accepted.Content.ReadFromJsonAsync<ReportedDto>())!.Accepted);
+
+        // Bad values are named; a forged or another job's token, or a user token, gets nothing; the job token opens nothing else.
+        var bad = await job.PostAsJsonAsync("/api/training/tracking/metrics", new { metrics = new object[] { new { name = "ok", value = 1 }, new { name = "no spaces", value = 1 } } });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.True((await TrainingClient.ProblemAsync(bad)).GetProperty("errors").TryGetProperty("metrics[1].name", out _));
+        var forged = token[..^4] + (token[^4..] == "0000" ? "1111" : "0000");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.BearerClient(forged).PostAsJsonAsync("/api/training/tracking/metrics", report)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.Http.PostAsJsonAsync("/api/training/tracking/metrics", report)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await job.GetAsync($"{client.Base}/jobs/{submitted.Id}")).StatusCode);
+
+        var series = await client.Http.GetFromJsonAsync<List<MetricSeriesDto>>($"{client.Base}/jobs/{submitted.Id}/metrics", TrainingClient.Json);
+        Assert.Equal([(1L, 0.5), (2L, 0.25)], series!.Single(s => s.Name == "loss").Points.Select(p => (p.Step, p.Value)));
+        Assert.Equal(0, series!.Single(s => s.Name == "val/acc").Points.Single().Step);
+
+        await File.WriteAllTextAsync(Path.Combine(workDirectory, "stop"), "");
+        Assert.Equal("succeeded", (await client.WaitAsync(submitted.Id)).Job.State);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await job.PostAsJsonAsync("/api/training/tracking/metrics", report)).StatusCode);
+    }
+
+    [Fact]
     public async Task FailedJob_RecordsItsExitCode_AndCannotBeRegistered()
     {
         var (client, _) = await ManagerAsync();

@@ -545,6 +545,10 @@ namespace Cube.Training.Data.Migrations.Postgres
                     b.Property<Guid?>("SubmittedBy")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("TrackingTokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("RunId");

@@ -538,6 +538,10 @@ namespace Cube.Training.Data.Migrations.Sqlite
                     b.Property<Guid?>("SubmittedBy")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("TrackingTokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("RunId");
