@@ -1,6 +1,6 @@
 import { memo, type ReactNode, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type { Schemas } from '../api/client';
-import { BoxCanvas, type Overlay, type View } from './BoxCanvas';
+import { BoxCanvas, type Overlay, sameRange, type View } from './BoxCanvas';
 import {
   createReducer, dragBox, type EditorAction, initialState, itemCount, items, type LabelConfig, movePolygon, parseResult, type Result, clampPoint,
 } from './editor';
@@ -194,16 +194,24 @@ function Suggestions({ overlays, text, onAccept }: { overlays: Overlay[]; text: 
   );
 }
 
-/** The annotations as a list; memoised per row so selecting one of a thousand re-renders two rows, not all. */
+/** The annotations as a list, in memoised blocks of rows, so selecting one of a thousand re-renders one block, not all. */
 const ItemList = memo(function ItemList({ result, selected, colors, dispatch }: { result: Result; selected: number | null; colors: Record<string, string>; dispatch: (a: EditorAction) => void }) {
-  return (
-    <ol className="items" aria-label="Annotations">
-      {items(result).map((item, i) => (
-        <ItemRow key={i} index={i} label={item.label} detail={describe(item)} selected={selected === i} color={colors[item.label] ?? '#e6194b'} dispatch={dispatch} />
-      ))}
-    </ol>
-  );
+  const all = items(result);
+  const blocks = [];
+  for (let start = 0; start < all.length; start += listBlock)
+    blocks.push(<ItemBlock key={start} all={all} start={start} selected={selected !== null && selected >= start && selected < start + listBlock ? selected : null} colors={colors} dispatch={dispatch} />);
+  return <ol className="items" aria-label="Annotations">{blocks}</ol>;
 });
+
+const listBlock = 50;
+
+const ItemBlock = memo(function ItemBlock({ all, start, selected, colors, dispatch }: {
+  all: { label: string }[]; start: number; selected: number | null; colors: Record<string, string>; dispatch: (a: EditorAction) => void;
+}) {
+  return <>{all.slice(start, start + listBlock).map((item, k) => (
+    <ItemRow key={start + k} index={start + k} label={item.label} detail={describe(item)} selected={selected === start + k} color={colors[item.label] ?? '#e6194b'} dispatch={dispatch} />
+  ))}</>;
+}, (a, b) => a.start === b.start && a.selected === b.selected && a.colors === b.colors && a.dispatch === b.dispatch && sameRange(a.all, b.all, a.start, listBlock));
 
 function describe(item: { label: string }): string {
   if ('text' in item && typeof item.text === 'string' && item.text) return ` “${item.text}”`;

@@ -138,8 +138,15 @@ export function BoxCanvas(props: Props) {
   }
 
   const overlay = useMemo(() => <Predictions predictions={props.predictions ?? []} colors={props.colors} stroke={stroke} />, [props.predictions, props.colors, stroke]);
-  const editing = gesture?.kind === 'edit' ? gesture : null;
+  // A shape leaves its block only once a drag actually changes it, so a click that merely selects stays cheap.
+  const editing = gesture?.kind === 'edit' && gesture.shape !== gesture.original ? gesture : null;
   const editable = !props.readOnly && !!dispatch;
+  const shapeStyle = useMemo(() => ({ colors: props.colors, stroke, handleSize, editable }), [props.colors, stroke, handleSize, editable]);
+  // The shapes in memoised blocks: a selection re-renders one or two blocks; a drag renders the dragged shape on its
+  // own (taken out of its block when the gesture starts), so a pointer move costs the same with 10 shapes or 10,000.
+  const layer = [];
+  for (let start = 0; start < shapes.length; start += blockSize)
+    layer.push(<ShapeBlock key={start} shapes={shapes} start={start} selected={within(props.selected, start)} hidden={within(editing?.index ?? null, start)} style={shapeStyle} />);
 
   return (
     <div className="canvas" ref={area} onWheel={wheel} data-testid="canvas">
@@ -148,14 +155,8 @@ export function BoxCanvas(props: Props) {
           onPointerDown={start} onPointerMove={move} onPointerUp={end} onPointerCancel={end}>
           <image href={props.imageUrl} x={0} y={0} width={width} height={height} preserveAspectRatio="none" />
           {overlay}
-          {shapes.map((s, i) => {
-            const shape = editing?.index === i ? editing.shape : s;
-            const color = props.colors[shape.label] ?? fallbackColor;
-            const selected = props.selected === i;
-            if ('points' in shape) return <PolygonShape key={i} index={i} polygon={shape} color={color} selected={selected} stroke={stroke} handleSize={handleSize} editable={editable} />;
-            if ('width' in shape) return <BoxShape key={i} index={i} box={shape} color={color} selected={selected} stroke={stroke} handleSize={handleSize} editable={editable} />;
-            return <KeypointShape key={i} index={i} point={shape} color={color} selected={selected} stroke={stroke} handleSize={handleSize} />;
-          })}
+          {layer}
+          {editing && renderShape(editing.shape, editing.index, props.selected === editing.index, shapeStyle)}
           {gesture?.kind === 'draw' && (
             <rect className="drawing" x={gesture.box.x} y={gesture.box.y} width={gesture.box.width} height={gesture.box.height}
               fill="none" stroke={props.colors[props.activeLabel] ?? fallbackColor} strokeDasharray="4" strokeWidth={stroke} />
@@ -176,6 +177,35 @@ export function BoxCanvas(props: Props) {
 }
 
 interface ShapeProps { index: number; color: string; selected: boolean; stroke: number; handleSize: number }
+interface ShapeStyle { colors: Record<string, string>; stroke: number; handleSize: number; editable: boolean }
+
+const blockSize = 50;
+const within = (index: number | null, start: number) => (index !== null && index >= start && index < start + blockSize ? index : null);
+
+function renderShape(shape: Shape, i: number, selected: boolean, { colors, stroke, handleSize, editable }: ShapeStyle) {
+  const color = colors[shape.label] ?? fallbackColor;
+  if ('points' in shape) return <PolygonShape key={i} index={i} polygon={shape} color={color} selected={selected} stroke={stroke} handleSize={handleSize} editable={editable} />;
+  if ('width' in shape) return <BoxShape key={i} index={i} box={shape} color={color} selected={selected} stroke={stroke} handleSize={handleSize} editable={editable} />;
+  return <KeypointShape key={i} index={i} point={shape} color={color} selected={selected} stroke={stroke} handleSize={handleSize} />;
+}
+
+const ShapeBlock = memo(function ShapeBlock({ shapes, start, selected, hidden, style }: { shapes: Shape[]; start: number; selected: number | null; hidden: number | null; style: ShapeStyle }) {
+  const out = [];
+  for (let i = start; i < Math.min(start + blockSize, shapes.length); i++) {
+    const shape = shapes[i];
+    if (shape && i !== hidden) out.push(renderShape(shape, i, selected === i, style));
+  }
+  return <>{out}</>;
+}, (a, b) => a.start === b.start && a.selected === b.selected && a.hidden === b.hidden && a.style === b.style && sameRange(a.shapes, b.shapes, a.start, blockSize));
+
+/** Whether two arrays hold the same items in [start, start + count): an edit keeps every other item by reference. */
+export function sameRange<T>(a: T[], b: T[], start: number, count: number): boolean {
+  if (a === b) return true;
+  const end = Math.min(start + count, Math.max(a.length, b.length));
+  if (Math.min(a.length, start + count) !== Math.min(b.length, start + count)) return false;
+  for (let i = start; i < end; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 const BoxShape = memo(function BoxShape({ index, box: b, color, selected, stroke, handleSize, editable }: ShapeProps & { box: Box; editable: boolean }) {
   return (
