@@ -101,7 +101,8 @@ export function BoxCanvas(props: Props) {
     }
     e.stopPropagation();
     e.preventDefault();
-    svg.current?.setPointerCapture?.(e.pointerId);
+    // Capture keeps a drag alive outside the image; a pointer the browser does not know (synthetic) cannot be captured.
+    try { svg.current?.setPointerCapture?.(e.pointerId); } catch { /* the gesture still works inside the image */ }
   }
 
   function move(e: React.PointerEvent) {
@@ -224,7 +225,7 @@ const PolygonShape = memo(function PolygonShape({ index, polygon, color, selecte
     <g data-testid="polygon" data-index={index} data-label={polygon.label} className={selected ? 'polygon selected' : 'polygon'}>
       <polygon points={pointsAttr(polygon.points)} fill={color} fillOpacity={selected ? 0.25 : 0.12} stroke={color} strokeWidth={selected ? stroke * 2 : stroke} />
       {selected && editable && polygon.points.map((p, j) => (
-        <circle key={j} data-vertex={j} className="vertex" cx={p[0]} cy={p[1]} r={handleSize / 2} fill="#fff" stroke={color} strokeWidth={stroke} />
+        <circle key={j} data-vertex={j} className="vertex" cx={p[0]} cy={p[1]} r={handleSize * 0.8} fill="#fff" stroke={color} strokeWidth={stroke} />
       ))}
     </g>
   );
