@@ -1,5 +1,5 @@
-// The workbench's shape tools in a real browser against a real `cube serve`: polygons drawn with clicks and keys, a
-// model's pre-annotation accepted with one key, a reviewer who corrects an annotation with the same editor, and one
+// The workbench's shape tools in a real browser against a real `cube serve`: polygons drawn with clicks and keys,
+// named keypoints, a model's pre-annotation accepted with one key, a reviewer who corrects an annotation with the same editor, and one
 // image with 1,000 boxes whose select and drag are timed in Chromium.
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -11,7 +11,7 @@ const reviewer = { userName: 'rex', password: 'rex-password-1' };
 const timeout = 60_000;
 const predictedPolygon = [[40, 40], [160, 40], [160, 120], [40, 120]];
 
-let cube, admin, browser, roofs, crowd, predictedTask;
+let cube, admin, browser, roofs, crowd, pose, predictedTask;
 
 async function signIn(context, user) {
   const page = await context.newPage();
@@ -74,6 +74,10 @@ describe('shape tools, pre-annotations and reviewer corrections in the browser',
     predictedTask = tasks.items[1].id;
     await admin.post(`/api/projects/demo/labeling/${roofs.id}/predictions`, {
       predictions: [{ task: predictedTask, model: 'roofnet', modelVersion: '3', score: 0.87, result: { polygons: [{ label: 'roof', points: predictedPolygon }] } }],
+    });
+
+    pose = await admin.post('/api/projects/demo/labeling', {
+      name: 'Pose', config: { kind: 'Keypoints', labels: [{ name: 'nose' }, { name: 'left_eye' }, { name: 'right_eye' }] }, source: { dataset: 'houses' },
     });
 
     await uploadImages('crowd', [['crowd.png', png(1000, 600, [200, 200, 200], { x: 100, y: 100, width: 300, height: 200, color: [90, 90, 160] })]]);
@@ -184,6 +188,38 @@ describe('shape tools, pre-annotations and reviewer corrections in the browser',
     const history = await admin.get(`/api/projects/demo/labeling/${roofs.id}/tasks/${after.taskId}/history`);
     assert.ok(history.some(h => h.action === 'corrected'), 'the correction is in the task history');
     await context.close();
+  });
+
+  test('the annotator places named keypoints in order, drags one and marks one not visible', async () => {
+    const page = annotatorPage;
+    await page.goto(`${cube.url}/p/demo/labeling/${pose.id}/work`);
+    const task = await nextTask(page, null);
+    await page.locator('svg.boxes').waitFor();
+    await clickAt(page, 0.25, 0.25); // nose
+    await clickAt(page, 0.5, 0.25); // left_eye
+    await page.keyboard.press('3'); // right_eye's key names the next point to place
+    await clickAt(page, 0.75, 0.25);
+    await page.locator('[data-testid=keypoint][data-label=right_eye]').waitFor();
+    await page.keyboard.press('v'); // the selected (last placed) point is hidden in the image
+    await page.locator('[data-testid=keypoint][data-label=right_eye][data-visible=false]').waitFor();
+    // Drag the nose 20 px down with the mouse.
+    const area = await page.locator('svg.boxes').boundingBox();
+    const scale = area.width / 320;
+    await page.mouse.move(area.x + 80 * scale, area.y + 60 * scale);
+    await page.mouse.down();
+    await page.mouse.move(area.x + 80 * scale, area.y + 80 * scale, { steps: 5 });
+    await page.mouse.up();
+    await shot(page, 'keypoints-workbench');
+    await page.keyboard.press('Enter');
+    await nextTask(page, task);
+    const saved = await annotationOf(pose.id, task);
+    const near = (a, b) => Math.abs(a - b) <= 1;
+    const byLabel = Object.fromEntries(saved.result.keypoints.map(k => [k.label, k]));
+    assert.deepEqual(Object.keys(byLabel).sort(), ['left_eye', 'nose', 'right_eye']);
+    assert.ok(near(byLabel.nose.x, 80) && near(byLabel.nose.y, 80), `nose at ${byLabel.nose.x},${byLabel.nose.y}`);
+    assert.ok(near(byLabel.left_eye.x, 160) && near(byLabel.left_eye.y, 60));
+    assert.equal(byLabel.right_eye.visible, false);
+    assert.equal(byLabel.nose.visible, undefined);
   });
 
   test('1,000 boxes on one image stay responsive in Chromium', async () => {

@@ -235,9 +235,9 @@ const KeypointShape = memo(function KeypointShape({ index, point, color, selecte
   const hidden = point.visible === false;
   return (
     <g data-testid="keypoint" data-index={index} data-label={point.label} data-visible={hidden ? 'false' : 'true'} className={selected ? 'keypoint selected' : 'keypoint'}>
-      <circle cx={point.x} cy={point.y} r={selected ? handleSize * 0.8 : handleSize / 2} fill={hidden ? 'none' : color} stroke={selected ? '#fff' : color}
+      <circle cx={point.x} cy={point.y} r={selected ? handleSize * 1.4 : handleSize} fill={hidden ? 'none' : color} stroke={selected ? '#fff' : color}
         strokeWidth={stroke} strokeDasharray={hidden ? `${stroke * 2}` : undefined} />
-      <text x={point.x + handleSize} y={point.y - handleSize / 2} fontSize={handleSize * 2} fill={color} stroke="#000" strokeWidth={stroke / 4}>{point.label}</text>
+      <text x={point.x + handleSize * 1.5} y={point.y - handleSize / 2} fontSize={handleSize * 2.5} fill={color} stroke="#000" strokeWidth={stroke / 4}>{point.label}</text>
     </g>
   );
 });
