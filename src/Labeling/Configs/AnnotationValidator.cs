@@ -9,7 +9,7 @@ public sealed record TaskSubject(int? Width = null, int? Height = null, string? 
 /// Validates an annotation result against a label configuration. Result shapes, per kind:
 /// classification <c>{"labels":["cat"]}</c>; boxes <c>{"boxes":[{"label","x","y","width","height"}]}</c> in pixels from the
 /// top-left corner; polygons <c>{"polygons":[{"label","points":[[x,y],…]}]}</c>; keypoints
-/// <c>{"keypoints":[{"label","x","y"}]}</c>; named entities <c>{"spans":[{"label","start","end"}]}</c> as character offsets
+/// <c>{"keypoints":[{"label","x","y","visible"?}]}</c> (<c>visible: false</c> for an occluded point); named entities <c>{"spans":[{"label","start","end"}]}</c> as character offsets
 /// into the text, end exclusive. Every problem is reported under its JSON path (<c>result.boxes[2].x</c>).
 /// </summary>
 public static class AnnotationValidator
@@ -141,6 +141,9 @@ public static class AnnotationValidator
             var x = Number(point, "x", at, errors);
             var y = Number(point, "y", at, errors);
             if (x is not null && y is not null) Inside(x.Value, y.Value, subject, at, "keypoint", errors);
+            // A placed point the annotator cannot see (occluded) keeps its estimated position and says visible: false.
+            if (point.TryGetProperty("visible", out var visible) && visible.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                errors.Add($"{at}.visible", "'visible' is true or false (false: placed but not visible in the image).");
         }
     }
 

@@ -86,5 +86,8 @@ public sealed class AnnotationValidatorTests
         AnnotationValidator.Validate(keypoints, Json("""{"keypoints":[{"label":"nose","x":1,"y":2},{"label":"tail","x":600,"y":400}]}"""), Image);
         var twice = Errors(keypoints, """{"keypoints":[{"label":"nose","x":1,"y":2},{"label":"nose","x":3,"y":4}]}""", Image);
         Assert.Contains("placed twice", twice["result.keypoints[1].label"][0]);
+        AnnotationValidator.Validate(keypoints, Json("""{"keypoints":[{"label":"nose","x":1,"y":2,"visible":false},{"label":"tail","x":3,"y":4,"visible":true}]}"""), Image);
+        var visible = Errors(keypoints, """{"keypoints":[{"label":"nose","x":1,"y":2,"visible":"no"}]}""", Image);
+        Assert.Contains("'visible' is true or false", visible["result.keypoints[0].visible"][0]);
     }
 }

@@ -6,6 +6,8 @@ interface Props {
   selected: number | null;
   colors: Record<string, string>;
   onSelect?: (index: number | null) => void;
+  /** 'prediction' draws a model's suggested spans dashed, apart from the annotator's own. */
+  variant?: 'prediction';
 }
 
 interface Segment { start: number; end: number; span: number | null }
@@ -53,17 +55,18 @@ export function selectionOffsets(container: Node, text: string, selection: { anc
 }
 
 /** The text with its spans highlighted; select text and press a label key to add a span. */
-export function SpanText({ text, spans, selected, colors, onSelect }: Props) {
+export function SpanText({ text, spans, selected, colors, onSelect, variant }: Props) {
+  const predicted = variant === 'prediction';
   return (
-    <div className="span-text" data-testid="span-text">
+    <div className={predicted ? 'span-text predicted' : 'span-text'} data-testid={predicted ? 'predicted-span-text' : 'span-text'}>
       {segments(text, spans).map(seg => {
         const span = seg.span === null ? undefined : spans[seg.span];
         if (!span) return <span key={seg.start} data-start={seg.start}>{text.slice(seg.start, seg.end)}</span>;
         const color = colors[span.label] ?? '#3cb44b';
         return (
-          <mark key={seg.start} data-start={seg.start} data-label={span.label} data-testid="span"
+          <mark key={seg.start} data-start={seg.start} data-label={span.label} data-testid={predicted ? 'predicted-span' : 'span'}
             className={seg.span === selected ? 'span selected' : 'span'}
-            style={{ background: `${color}40`, borderBottom: `2px solid ${color}` }}
+            style={predicted ? { background: 'transparent', borderBottom: `2px dashed ${color}` } : { background: `${color}40`, borderBottom: `2px solid ${color}` }}
             title={span.label} onClick={() => onSelect?.(seg.span)}>
             {text.slice(seg.start, seg.end)}
           </mark>

@@ -70,4 +70,21 @@ describe('Workbench', () => {
     expect(puts[1]?.body).toMatchObject({ result: { labels: ['pos'] }, draft: false });
     expect(screen.queryByTestId('save-banner')).toBeNull();
   });
+
+  it('accepts the served pre-annotation with A and submits it as the annotator’s own', async () => {
+    const sent = server(0);
+    const finished = vi.fn();
+    const predicted = { ...lease, task: { id: 't1', data: { text: 'What a lovely day.' }, predictions: [
+      { id: 'p1', taskId: 't1', kind: 'prediction', model: 'sentiment-bert', modelVersion: null, score: 0.97, result: { labels: ['pos'] }, createdAt: '2026-01-01T00:00:00Z' },
+    ] } } as unknown as Schemas['LeaseDto'];
+    render(<Workbench slug="demo" project={project} config={toConfig(project.config)} lease={predicted} onFinished={finished} />);
+    expect(screen.getByTestId('predictions').textContent).toContain('sentiment-bert · 0.97: pos');
+    expect(screen.queryAllByRole('button', { pressed: true })).toEqual([]);
+    key('a');
+    expect(pressed()).toEqual(['1 pos']);
+    expect(screen.queryByTestId('predictions')).toBeNull();
+    key('Enter');
+    await waitFor(() => expect(finished).toHaveBeenCalledOnce());
+    expect(sent.filter(s => s.method === 'PUT').at(-1)?.body).toMatchObject({ result: { labels: ['pos'] }, draft: false });
+  });
 });

@@ -24,6 +24,11 @@ describe('commandForKey', () => {
     expect(commandForKey(config, key('ArrowDown', { altKey: true }))).toEqual({ type: 'nudge', dx: 0, dy: 1, resize: true });
     expect(commandForKey(config, key('n'))).toEqual({ type: 'newBox' });
     expect(commandForKey({ ...config, labels: [{ name: 'north', hotkey: 'n' }] }, key('n'))).toEqual({ type: 'label', label: 'north' });
+    expect(commandForKey(config, key('a'))).toEqual({ type: 'acceptPredictions' });
+    expect(commandForKey(config, key('A', { shiftKey: true }))).toEqual({ type: 'acceptPredictions' });
+    expect(commandForKey(config, key('v'))).toEqual({ type: 'toggleVisible' });
+    expect(commandForKey({ ...config, labels: [{ name: 'animal', hotkey: 'a' }] }, key('a'))).toEqual({ type: 'label', label: 'animal' });
+    expect(commandForKey(config, key('Escape'))).toEqual({ type: 'deselect' });
   });
 
   it('leaves browser shortcuts alone', () => {

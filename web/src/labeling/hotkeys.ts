@@ -5,6 +5,7 @@ export type Command =
   | { type: 'submit' } | { type: 'skip' } | { type: 'undo' } | { type: 'redo' }
   | { type: 'zoomIn' } | { type: 'zoomOut' } | { type: 'zoomReset' }
   | { type: 'delete' } | { type: 'selectNext' } | { type: 'deselect' } | { type: 'newBox' }
+  | { type: 'acceptPredictions' } | { type: 'toggleVisible' }
   | { type: 'nudge'; dx: number; dy: number; resize: boolean };
 
 export interface KeyLike { key: string; ctrlKey: boolean; metaKey: boolean; shiftKey: boolean; altKey: boolean }
@@ -12,8 +13,9 @@ export interface KeyLike { key: string; ctrlKey: boolean; metaKey: boolean; shif
 /**
  * The workbench's keyboard map: label hotkeys (own key, else 1..9), Enter or Ctrl+Enter submit, Shift+S skip,
  * Ctrl+Z undo, Ctrl+Shift+Z or Ctrl+Y redo, + / - / 0 zoom, Delete removes the selection, Tab cycles it, arrows
- * nudge a selected box (Shift: 10 px, Alt: resize), Escape deselects, N adds a box in the middle (keyboard-only boxes)
- * unless a label owns that key.
+ * nudge a selected shape (Shift: 10 px, Alt: resize a box), Escape deselects (or drops the polygon being drawn), and,
+ * unless a label owns the key: N adds a box in the middle (keyboard-only boxes), A accepts the pre-annotations,
+ * V marks the selected keypoint not visible (or visible again).
  */
 export function commandForKey(config: LabelConfig, e: KeyLike): Command | null {
   const mod = e.ctrlKey || e.metaKey;
@@ -36,5 +38,7 @@ export function commandForKey(config: LabelConfig, e: KeyLike): Command | null {
   if (e.altKey) return null;
   const label = labelForKey(config, key);
   if (label) return { type: 'label', label };
+  if (key === 'a' || key === 'A') return { type: 'acceptPredictions' };
+  if (key === 'v' || key === 'V') return { type: 'toggleVisible' };
   return key === 'n' || key === 'N' ? { type: 'newBox' } : null;
 }

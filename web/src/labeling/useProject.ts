@@ -15,6 +15,8 @@ export function toConfig(raw: unknown): LabelConfig {
     multiple: Boolean(c.multiple),
     allowOverlap: Boolean(c.allowOverlap),
     minBoxSize: typeof c.minBoxSize === 'number' ? c.minBoxSize : 1,
+    minPolygonPoints: typeof c.minPolygonPoints === 'number' ? c.minPolygonPoints : 3,
+    maxPolygonPoints: typeof c.maxPolygonPoints === 'number' ? c.maxPolygonPoints : 1000,
   };
 }
 
