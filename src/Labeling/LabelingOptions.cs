@@ -22,4 +22,22 @@ public sealed class LabelingOptions
     /// <summary>Most entries an imported zip may hold.</summary>
     [Range(1, 10_000_000)]
     public int MaxImportZipEntries { get; set; } = 200_000;
+
+    /// <summary>Where external pre-label model endpoints may be (section <c>Cube:Labeling:ModelEndpoints</c>).</summary>
+    public ModelEndpointOptions ModelEndpoints { get; set; } = new();
+}
+
+/// <summary>
+/// External model endpoints are refused on loopback, private, link-local and other internal addresses (the same guard
+/// as DataHub's URL imports) unless allow-listed here.
+/// </summary>
+public sealed class ModelEndpointOptions
+{
+    public const string SectionName = LabelingOptions.SectionName + ":ModelEndpoints";
+
+    /// <summary>Host names allowed even when they resolve to internal addresses (a model server inside the cluster, say).</summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>Networks in CIDR form allowed even though internal, e.g. <c>10.20.0.0/16</c>.</summary>
+    public List<string> AllowedNetworks { get; set; } = [];
 }

@@ -20,9 +20,10 @@ public sealed class ImportOptions
 /// Keeps user-supplied URLs and S3 endpoints away from the platform's own network: loopback, link-local (cloud
 /// metadata at 169.254.169.254 included), private, CGNAT, multicast and unspecified addresses are refused unless
 /// allow-listed. Checked on the addresses a name resolves to, and again on the socket actually connected, so a DNS
-/// answer that changes between check and connect (rebinding) gains nothing.
+/// answer that changes between check and connect (rebinding) gains nothing. Other modules that call user-supplied
+/// URLs reuse it, naming what is refused (<paramref name="action"/>) and the settings section of their allow-list.
 /// </summary>
-public sealed class NetworkGuard(ImportOptions options)
+public sealed class NetworkGuard(ImportOptions options, string action = "Import from", string allowListSection = "Cube:DataHub:Import")
 {
     private readonly IPNetwork[] _allowed = options.AllowedNetworks.Select(IPNetwork.Parse).ToArray();
 
@@ -108,8 +109,8 @@ public sealed class NetworkGuard(ImportOptions options)
         },
     };
 
-    internal static string Display(Uri url) => new UriBuilder(url) { UserName = "", Password = "" }.Uri.ToString();
+    public static string Display(Uri url) => new UriBuilder(url) { UserName = "", Password = "" }.Uri.ToString();
 
-    private static CubeException Refused(Uri url, string reason) =>
-        new ForbiddenException($"Import from '{Display(url)}' is refused: {reason}. An administrator can allow-list it (Cube:DataHub:Import).").With("url", Display(url));
+    private CubeException Refused(Uri url, string reason) =>
+        new ForbiddenException($"{action} '{Display(url)}' is refused: {reason}. An administrator can allow-list it ({allowListSection}).").With("url", Display(url));
 }

@@ -32,11 +32,14 @@ public static class LabelingModule
         services.AddScoped<Predictions.PredictionStore>();
         services.AddOptions<LabelingOptions>().BindConfiguration(LabelingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Quality.ProjectQuality>();
+        services.AddScoped<Prelabel.Prelabeler>();
+        services.AddScoped<Prelabel.AutoPrelabel>();
+        services.AddSingleton<Core.Runs.IRunHandler, Prelabel.PrelabelHandler>();
         return builder;
     }
 
     public static IEndpointRouteBuilder MapLabeling(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapLabelingProjectsApi().MapAnnotatorApi().MapReviewApi().MapExportApi().MapQualityApi().MapPredictionsApi();
+        endpoints.MapLabelingProjectsApi().MapAnnotatorApi().MapReviewApi().MapExportApi().MapQualityApi().MapPredictionsApi().MapPrelabelApi();
 }
 
 /// <summary>
