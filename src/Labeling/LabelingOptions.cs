@@ -22,4 +22,16 @@ public sealed class LabelingOptions
     /// <summary>Most entries an imported zip may hold.</summary>
     [Range(1, 10_000_000)]
     public int MaxImportZipEntries { get; set; } = 200_000;
+
+    /// <summary>Where external pre-label model endpoints may be (section <c>Cube:Labeling:ModelEndpoints</c>).</summary>
+    public ModelEndpointOptions ModelEndpoints { get; set; } = new();
+}
+
+/// <summary>
+/// External model endpoints are refused on loopback, private, link-local and other internal addresses (the guard
+/// every user-given URL goes through) unless allow-listed here.
+/// </summary>
+public sealed class ModelEndpointOptions : Cube.Core.Net.OutboundAllowList
+{
+    public const string SectionName = LabelingOptions.SectionName + ":ModelEndpoints";
 }

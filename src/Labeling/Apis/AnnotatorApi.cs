@@ -94,11 +94,12 @@ public static class AnnotatorApi
     }
 
     private static async Task<Ok<AnnotationDto>> SaveAnnotationAsync(Guid labeling, Guid task, SaveAnnotationRequest request, HttpContext http, ClaimsPrincipal user,
-        LabelingProjects projects, AnnotationService annotations, CancellationToken cancellationToken)
+        LabelingProjects projects, AnnotationService annotations, Prelabel.AutoPrelabel auto, CancellationToken cancellationToken)
     {
         var (_, found) = await ApiHelpers.ResolveAsync(http, projects, labeling);
         var saved = await annotations.SaveAsync(found, task, user.RequireUserId(),
             new AnnotationInput(request.Result, request.Draft ?? false, request.TimeSpentMs ?? 0), ApiHelpers.IfMatchVersion(http), cancellationToken);
+        if (saved.Status == AnnotationStatus.Submitted) await auto.AfterLabelAsync(found);
         ETags.Set(http, saved.Version);
         return TypedResults.Ok(AnnotationDto.From(saved));
     }

@@ -8,11 +8,11 @@ public sealed record ProgressDto(int Tasks, int GoldTasks, int CompletedTasks, i
 public sealed record LabelingProjectDto(
     Guid Id, string Name, string? Instructions, JsonElement Config, int Overlap, string Ordering, double GoldRate, double ReviewRate,
     int LeaseSeconds, string State, Guid? SourceDatasetId, Guid? SourceVersionId, string? SourceTable, string? SourceColumn,
-    DateTimeOffset CreatedAt, ProgressDto? Progress)
+    DateTimeOffset CreatedAt, ProgressDto? Progress, int? AutoPrelabelEvery = null)
 {
     public static LabelingProjectDto From(LabelingProject p, ProgressDto? progress) => new(
         p.Id, p.Name, p.Instructions, JsonDocument.Parse(p.ConfigJson).RootElement.Clone(), p.Overlap, Lower(p.Ordering), p.GoldRate, p.ReviewRate,
-        p.LeaseSeconds, Lower(p.State), p.SourceDatasetId, p.SourceVersionId, p.SourceTable, p.SourceColumn, p.CreatedAt, progress);
+        p.LeaseSeconds, Lower(p.State), p.SourceDatasetId, p.SourceVersionId, p.SourceTable, p.SourceColumn, p.CreatedAt, progress, p.AutoPrelabelEvery);
 
     internal static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
 }
@@ -23,7 +23,9 @@ public sealed record CreateLabelingProjectRequest(
     string Name, string? Instructions, JsonElement Config, int? Overlap, string? Ordering, double? GoldRate, double? ReviewRate,
     int? LeaseSeconds, TaskSourceRequest? Source);
 
-public sealed record UpdateLabelingProjectRequest(string? Instructions, string? State, double? GoldRate, double? ReviewRate, int? LeaseSeconds, string? Ordering);
+/// <summary><c>AutoPrelabelEvery</c>: retrain the built-in text pre-labeler after this many new accepted labels; 0 turns it off.</summary>
+public sealed record UpdateLabelingProjectRequest(string? Instructions, string? State, double? GoldRate, double? ReviewRate, int? LeaseSeconds, string? Ordering,
+    int? AutoPrelabelEvery = null);
 
 public sealed record NewTaskRequest(JsonElement Data, int? Priority, bool? Gold, JsonElement? GoldAnswer);
 

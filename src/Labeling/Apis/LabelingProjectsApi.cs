@@ -116,6 +116,15 @@ public static class LabelingProjectsApi
         if (request.GoldRate is { } gold) found.GoldRate = gold;
         if (request.ReviewRate is { } review) found.ReviewRate = review;
         if (request.LeaseSeconds is { } lease) found.LeaseSeconds = lease;
+        if (request.AutoPrelabelEvery is { } every)
+        {
+            if (every is < 0 or > 1_000_000) throw new ValidationException("autoPrelabelEvery", "autoPrelabelEvery is 0 (off) or between 1 and 1000000 new labels.");
+            if (every > 0 && LabelingProjects.Config(found).Kind != LabelingKind.TextClassification)
+                throw new ValidationException("autoPrelabelEvery", "Automatic pre-labeling trains the built-in text classifier: only text classification projects can turn it on.");
+            // Counting starts now: the first automatic run comes after this many labels more than the project has today.
+            if (every > 0 && found.AutoPrelabelEvery is null) found.PrelabelMark = await Prelabel.TrainingLabels.Standing(db, found.Id).CountAsync(cancellationToken);
+            found.AutoPrelabelEvery = every == 0 ? null : every;
+        }
         found.Version++;
         history.Add(found.Id, null, null, user.RequireUserId(), "project-changed", request);
         try

@@ -68,12 +68,13 @@ public static class ReviewApi
     }
 
     private static async Task<Ok<ReviewResultDto>> ReviewAsync(Guid labeling, Guid annotation, ReviewRequest request, HttpContext http, ClaimsPrincipal user,
-        LabelingProjects projects, ReviewService reviews, CancellationToken cancellationToken)
+        LabelingProjects projects, ReviewService reviews, Prelabel.AutoPrelabel auto, CancellationToken cancellationToken)
     {
         var (_, found) = await ApiHelpers.ResolveAsync(http, projects, labeling);
         var decision = ApiHelpers.ParseEnum<ReviewDecision>(request.Decision ?? "", "decision");
         var (updated, review) = await reviews.ReviewAsync(found, annotation, user.RequireUserId(), new ReviewInput(decision, request.Comment, request.Result),
             ApiHelpers.IfMatchVersion(http), cancellationToken);
+        if (updated.Status == AnnotationStatus.Accepted) await auto.AfterLabelAsync(found);
         ETags.Set(http, updated.Version);
         return TypedResults.Ok(new ReviewResultDto(AnnotationDto.From(updated), ReviewDto.From(review)));
     }

@@ -49,6 +49,10 @@ public sealed class LabelingProject
     public long NextOrdinal { get; set; }
     /// <summary>Optimistic concurrency; exposed as the ETag.</summary>
     public long Version { get; set; } = 1;
+    /// <summary>Retrain the built-in text pre-labeler after this many new training labels; null: only on demand.</summary>
+    public int? AutoPrelabelEvery { get; set; }
+    /// <summary>The training-label count when the last automatic pre-label run was started; the next starts at this plus <see cref="AutoPrelabelEvery"/>.</summary>
+    public int PrelabelMark { get; set; }
 }
 
 /// <summary>
@@ -188,4 +192,21 @@ public sealed class Prediction
     /// <summary>The model's confidence, 0..1; the uncertainty ordering serves tasks by their highest score, lowest first.</summary>
     public double? Score { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// An external model a labeling project sends its unlabeled tasks to for pre-labels (one per labeling project). The
+/// bearer token is stored so it can be sent; the API never returns it and nothing logs it.
+/// </summary>
+public sealed class ModelEndpoint
+{
+    public Guid LabelingProjectId { get; set; }
+    public required string Url { get; set; }
+    public string? Token { get; set; }
+    /// <summary>The model name sent in requests and stored with predictions unless the response names one.</summary>
+    public required string Model { get; set; }
+    public int BatchSize { get; set; }
+    public int TimeoutSeconds { get; set; }
+    public Guid UpdatedBy { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
 }

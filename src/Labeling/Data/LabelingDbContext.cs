@@ -13,6 +13,7 @@ public abstract class LabelingDbContext(DbContextOptions options) : DbContext(op
     public DbSet<Review> Reviews => Set<Review>();
     public DbSet<HistoryEntry> History => Set<HistoryEntry>();
     public DbSet<Prediction> Predictions => Set<Prediction>();
+    public DbSet<ModelEndpoint> ModelEndpoints => Set<ModelEndpoint>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -94,6 +95,16 @@ public abstract class LabelingDbContext(DbContextOptions options) : DbContext(op
             e.HasOne<LabelingTask>().WithMany().HasForeignKey(p => p.TaskId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(p => p.TaskId);
             e.HasIndex(p => new { p.LabelingProjectId, p.Score });
+            e.HasIndex(p => new { p.LabelingProjectId, p.Model });
+        });
+        modelBuilder.Entity<ModelEndpoint>(e =>
+        {
+            e.ToTable("labeling_model_endpoints");
+            e.HasKey(m => m.LabelingProjectId);
+            e.Property(m => m.Url).HasMaxLength(2048);
+            e.Property(m => m.Token).HasMaxLength(4096);
+            e.Property(m => m.Model).HasMaxLength(200);
+            e.HasOne<LabelingProject>().WithMany().HasForeignKey(m => m.LabelingProjectId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

@@ -33,11 +33,14 @@ public static class LabelingModule
         services.AddOptions<LabelingOptions>().BindConfiguration(LabelingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Quality.ProjectQuality>();
         foreach (var type in LabelingEvents.All) services.AddSingleton(type);
+        services.AddScoped<Prelabel.Prelabeler>();
+        services.AddScoped<Prelabel.AutoPrelabel>();
+        services.AddSingleton<Core.Runs.IRunHandler, Prelabel.PrelabelHandler>();
         return builder;
     }
 
     public static IEndpointRouteBuilder MapLabeling(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapLabelingProjectsApi().MapAnnotatorApi().MapReviewApi().MapExportApi().MapQualityApi().MapPredictionsApi();
+        endpoints.MapLabelingProjectsApi().MapAnnotatorApi().MapReviewApi().MapExportApi().MapQualityApi().MapPredictionsApi().MapPrelabelApi();
 }
 
 /// <summary>

@@ -110,6 +110,30 @@ public sealed class PredictionStore(LabelingDbContext db, [FromKeyedServices(Lab
         return (tasks.Count, predictions);
     }
 
+    /// <summary>
+    /// Stores a model's new predictions for a set of tasks in place of that model's earlier ones on the same tasks, in
+    /// one transaction, so a re-run never piles predictions up nor leaves a scored task without one midway. Predictions
+    /// on tasks outside <paramref name="taskIds"/> stay: those are what annotators of already labelled tasks were shown.
+    /// </summary>
+    public async Task ReplaceAsync(Guid labelingId, string model, IReadOnlyCollection<Guid> taskIds, IReadOnlyList<Prediction> rows, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        foreach (var row in rows)
+        {
+            if (row.LabelingProjectId != labelingId || row.Model != model || !taskIds.Contains(row.TaskId))
+                throw new InvalidOperationException($"Prediction for task {row.TaskId} is not one of model {model}'s replacements in labeling project {labelingId}.");
+            row.CreatedAt = now;
+        }
+        var ids = taskIds.ToList();
+        using var gated = await gate.EnterAsync(db, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Predictions.Where(p => p.LabelingProjectId == labelingId && p.Model == model && ids.Contains(p.TaskId)).ExecuteDeleteAsync(cancellationToken);
+        db.Predictions.AddRange(rows);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+    }
+
     public Task<List<Prediction>> ForTaskAsync(Guid taskId, CancellationToken cancellationToken) =>
         db.Predictions.AsNoTracking().Where(p => p.TaskId == taskId).OrderByDescending(p => p.Score).ThenBy(p => p.Id).ToListAsync(cancellationToken);
 

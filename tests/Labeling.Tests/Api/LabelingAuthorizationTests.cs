@@ -73,6 +73,12 @@ public abstract class LabelingAuthorizationTests(CubeAppFixture app)
             new("add predictions", HttpMethod.Post, $"{of}/predictions",
                 new AddPredictionsRequest([new NewPredictionRequest(notMine, null, "matrix-model", "1", yes, 0.6)]), AtLeast(Role.Manager, HttpStatusCode.Created)),
             new("task predictions", HttpMethod.Get, $"{of}/tasks/{notMine}/predictions", null, AtLeast(Role.Reviewer, HttpStatusCode.OK)),
+            // One class labelled so far: training is refused with 422 after the role check; no endpoint is registered.
+            new("train pre-labeler", HttpMethod.Post, $"{of}/prelabel/train", null, AtLeast(Role.Manager, HttpStatusCode.UnprocessableEntity)),
+            new("model endpoint", HttpMethod.Get, $"{of}/prelabel/endpoint", null, AtLeast(Role.Manager, HttpStatusCode.NotFound)),
+            new("register model endpoint", HttpMethod.Put, $"{of}/prelabel/endpoint", new ModelEndpointRequest("not a url", null, null, null, null), AtLeast(Role.Manager, HttpStatusCode.BadRequest)),
+            new("remove model endpoint", HttpMethod.Delete, $"{of}/prelabel/endpoint", null, AtLeast(Role.Manager, HttpStatusCode.NotFound)),
+            new("run model endpoint", HttpMethod.Post, $"{of}/prelabel/endpoint/run", null, AtLeast(Role.Manager, HttpStatusCode.UnprocessableEntity)),
         };
 
         var failures = new List<string>();
@@ -96,6 +102,8 @@ public abstract class LabelingAuthorizationTests(CubeAppFixture app)
             (users[Role.Manager].Client, new("foreign task history", HttpMethod.Get, $"{of}/tasks/{foreignTask}/history", null, _ => HttpStatusCode.NotFound)),
             (users[Role.Manager].Client, new("foreign task update", HttpMethod.Patch, $"{of}/tasks/{foreignTask}", new UpdateTaskRequest(1, null, null), _ => HttpStatusCode.NotFound)),
             (users[Role.Manager].Client, new("foreign task predictions", HttpMethod.Get, $"{of}/tasks/{foreignTask}/predictions", null, _ => HttpStatusCode.NotFound)),
+            (users[Role.Manager].Client, new("foreign pre-label training", HttpMethod.Post, $"{manager.Of(foreign.Id)}/prelabel/train", null, _ => HttpStatusCode.NotFound)),
+            (users[Role.Manager].Client, new("foreign model endpoint", HttpMethod.Get, $"{manager.Of(foreign.Id)}/prelabel/endpoint", null, _ => HttpStatusCode.NotFound)),
             (users[Role.Outsider].Client, new("our project via theirs", HttpMethod.Get, outsider.Of(lp.Id), null, _ => HttpStatusCode.NotFound)),
             (users[Role.Outsider].Client, new("our task via theirs", HttpMethod.Get, $"{outsider.Of(foreign.Id)}/tasks/{done.Task.Id}", null, _ => HttpStatusCode.NotFound)),
             (users[Role.Outsider].Client, new("our annotation via theirs", HttpMethod.Get, $"{outsider.Of(foreign.Id)}/annotations/{annotation.Id}", null, _ => HttpStatusCode.NotFound)),

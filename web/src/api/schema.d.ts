@@ -1490,6 +1490,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project}/labeling/{labeling}/prelabel/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Trains the built-in text classifier on the accepted labels and pre-labels the unlabelled tasks, as a run (202); 422 unless text classification with labels of 2 classes. */
+        post: operations["TrainLabelingPrelabeler"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/labeling/{labeling}/prelabel/endpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The registered model endpoint (its token masked). */
+        get: operations["GetLabelingModelEndpoint"];
+        /** Registers or replaces the external model endpoint; internal addresses are refused unless allow-listed (Cube:Labeling:ModelEndpoints). */
+        put: operations["SetLabelingModelEndpoint"];
+        post?: never;
+        /** Removes the model endpoint; its predictions stay. */
+        delete: operations["DeleteLabelingModelEndpoint"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/labeling/{labeling}/prelabel/endpoint/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sends the unlabelled tasks to the model endpoint in batches and stores its valid predictions, as a run (202). */
+        post: operations["RunLabelingModelEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project}/training/jobs": {
         parameters: {
             query?: never;
@@ -2800,6 +2853,8 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             progress: null | components["schemas"]["ProgressDto"];
+            /** Format: int32 */
+            autoPrelabelEvery?: null | number;
         };
         LeaseDto: {
             /** Format: uuid */
@@ -2913,6 +2968,32 @@ export interface components {
             };
             /** Format: date-time */
             createdAt: string;
+        };
+        /** @description A registered model endpoint; the token is never returned, only whether one is stored. */
+        ModelEndpointDto: {
+            url: string;
+            model: string;
+            /** Format: int32 */
+            batchSize: number;
+            /** Format: int32 */
+            timeoutSeconds: number;
+            hasToken: boolean;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
+         * @description Registers an external model endpoint. `Token`, when given, is sent as `Authorization: Bearer`; it is stored
+         *     but never returned. `BatchSize` tasks go in one request (1–1000, default 50); a request that takes longer than
+         *     `TimeoutSeconds` (1–600, default 30) fails the run.
+         */
+        ModelEndpointRequest: {
+            url: string;
+            token: null | string;
+            model: null | string;
+            /** Format: int32 */
+            batchSize: null | number;
+            /** Format: int32 */
+            timeoutSeconds: null | number;
         };
         ModelVersionDto: {
             /** Format: uuid */
@@ -3728,6 +3809,7 @@ export interface components {
             tags: null | string[];
             isArchived: null | boolean;
         };
+        /** @description `AutoPrelabelEvery`: retrain the built-in text pre-labeler after this many new accepted labels; 0 turns it off. */
         UpdateLabelingProjectRequest: {
             instructions: null | string;
             state: null | string;
@@ -3738,6 +3820,8 @@ export interface components {
             /** Format: int32 */
             leaseSeconds: null | number;
             ordering: null | string;
+            /** Format: int32 */
+            autoPrelabelEvery?: null | number;
         };
         UpdateProjectRequest: {
             name: null | string;
@@ -6578,6 +6662,123 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportedDto"];
+                };
+            };
+        };
+    };
+    TrainLabelingPrelabeler: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                labeling: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDto"];
+                };
+            };
+        };
+    };
+    GetLabelingModelEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                labeling: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelEndpointDto"];
+                };
+            };
+        };
+    };
+    SetLabelingModelEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                labeling: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelEndpointDto"];
+                };
+            };
+        };
+    };
+    DeleteLabelingModelEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                labeling: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RunLabelingModelEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                labeling: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDto"];
                 };
             };
         };

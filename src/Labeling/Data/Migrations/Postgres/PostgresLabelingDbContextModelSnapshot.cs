@@ -211,6 +211,9 @@ namespace Cube.Labeling.Data.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<int?>("AutoPrelabelEvery")
+                        .HasColumnType("integer");
+
                     b.Property<string>("ConfigJson")
                         .IsRequired()
                         .HasColumnType("text");
@@ -245,6 +248,9 @@ namespace Cube.Labeling.Data.Migrations.Postgres
                         .HasColumnType("character varying(16)");
 
                     b.Property<int>("Overlap")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("PrelabelMark")
                         .HasColumnType("integer");
 
                     b.Property<Guid>("ProjectId")
@@ -346,6 +352,42 @@ namespace Cube.Labeling.Data.Migrations.Postgres
                         });
                 });
 
+            modelBuilder.Entity("Cube.Labeling.Data.ModelEndpoint", b =>
+                {
+                    b.Property<Guid>("LabelingProjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("BatchSize")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<int>("TimeoutSeconds")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Token")
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("UpdatedBy")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.HasKey("LabelingProjectId");
+
+                    b.ToTable("labeling_model_endpoints", (string)null);
+                });
+
             modelBuilder.Entity("Cube.Labeling.Data.Prediction", b =>
                 {
                     b.Property<Guid>("Id")
@@ -380,6 +422,8 @@ namespace Cube.Labeling.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("TaskId");
+
+                    b.HasIndex("LabelingProjectId", "Model");
 
                     b.HasIndex("LabelingProjectId", "Score");
 
@@ -450,6 +494,15 @@ namespace Cube.Labeling.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Cube.Labeling.Data.LabelingTask", b =>
+                {
+                    b.HasOne("Cube.Labeling.Data.LabelingProject", null)
+                        .WithMany()
+                        .HasForeignKey("LabelingProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Cube.Labeling.Data.ModelEndpoint", b =>
                 {
                     b.HasOne("Cube.Labeling.Data.LabelingProject", null)
                         .WithMany()

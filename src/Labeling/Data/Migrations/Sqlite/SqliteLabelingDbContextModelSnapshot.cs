@@ -204,6 +204,9 @@ namespace Cube.Labeling.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("AutoPrelabelEvery")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ConfigJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -238,6 +241,9 @@ namespace Cube.Labeling.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Overlap")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PrelabelMark")
                         .HasColumnType("INTEGER");
 
                     b.Property<Guid>("ProjectId")
@@ -339,6 +345,42 @@ namespace Cube.Labeling.Data.Migrations.Sqlite
                         });
                 });
 
+            modelBuilder.Entity("Cube.Labeling.Data.ModelEndpoint", b =>
+                {
+                    b.Property<Guid>("LabelingProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("BatchSize")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TimeoutSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Token")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("UpdatedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("LabelingProjectId");
+
+                    b.ToTable("labeling_model_endpoints", (string)null);
+                });
+
             modelBuilder.Entity("Cube.Labeling.Data.Prediction", b =>
                 {
                     b.Property<Guid>("Id")
@@ -373,6 +415,8 @@ namespace Cube.Labeling.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("TaskId");
+
+                    b.HasIndex("LabelingProjectId", "Model");
 
                     b.HasIndex("LabelingProjectId", "Score");
 
@@ -443,6 +487,15 @@ namespace Cube.Labeling.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Cube.Labeling.Data.LabelingTask", b =>
+                {
+                    b.HasOne("Cube.Labeling.Data.LabelingProject", null)
+                        .WithMany()
+                        .HasForeignKey("LabelingProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Cube.Labeling.Data.ModelEndpoint", b =>
                 {
                     b.HasOne("Cube.Labeling.Data.LabelingProject", null)
                         .WithMany()
