@@ -1,11 +1,18 @@
 // A 1M-row feature pipeline (median impute, standardize, one-hot of a 50-value category, filter) in Cube's engine versus
 // the same computation as DuckDB SQL over the same in-memory data. Loading the data is not timed on either side.
+// `parquet [rows]` runs the end-to-end Parquet-to-Parquet benchmark instead (ParquetBench.cs; 10M rows by default).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Cube.Features.Engine;
 using Cube.Features.Pipelines;
 using DuckDB.NET.Data;
+
+if (args is ["parquet", .. var rest])
+{
+    await Cube.Features.Bench.ParquetBench.RunAsync(rest.Length > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 10_000_000);
+    return;
+}
 
 var rows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
 const int BatchSize = 64 * 1024;

@@ -21,8 +21,21 @@ public sealed record PipelineRequest(string? Name, string Spec);
 public sealed record StepSchemaDto(string Name, string Op, string Input, IReadOnlyList<FieldDef>? Schema);
 public sealed record ValidationDto(bool Valid, IReadOnlyList<StepSchemaDto> Steps, IReadOnlyList<string> Deferred);
 public sealed record PipelineDto(Guid Id, string Name, int Version, JsonObject Spec, DateTimeOffset UpdatedAt);
-public sealed record PreviewRequest(string? Spec, int? Limit, int? Show);
-public sealed record RunRequest(string OutputDataset);
+public sealed record PreviewRequest(string? Spec, int? Limit, int? Show)
+{
+    /// <summary>The logical date <c>{{ds}}</c> stands for (yyyy-MM-dd); today (UTC) when left out.</summary>
+    public string? Ds { get; init; }
+    /// <summary>Values for the spec's declared parameters; the others keep their defaults.</summary>
+    public Dictionary<string, string>? Parameters { get; init; }
+}
+
+public sealed record RunRequest(string OutputDataset)
+{
+    /// <summary>The run's logical date <c>{{ds}}</c> (yyyy-MM-dd); today (UTC) when left out.</summary>
+    public string? Ds { get; init; }
+    /// <summary>Values for the spec's declared parameters; the others keep their defaults.</summary>
+    public Dictionary<string, string>? Parameters { get; init; }
+}
 public sealed record TransformRequest(IReadOnlyList<JsonObject> Rows);
 public sealed record TransformDto(int PipelineVersion, Guid FittedStateId, IReadOnlyList<JsonObject> Rows);
 
@@ -56,7 +69,8 @@ public static class PipelinesApi
 
     private static async Task<Ok<ValidationDto>> ValidateAsync(PipelineRequest request, HttpContext http, PipelineService service, CancellationToken cancellationToken)
     {
-        var (pipeline, _) = await service.CompileAsync((await http.GetProjectAsync()).Id, Parse(request.Spec), cancellationToken);
+        var spec = Parse(request.Spec);
+        var (pipeline, _) = await service.CompileAsync((await http.GetProjectAsync()).Id, SpecTemplate.Render(spec, service.Values(spec)), cancellationToken, latestForTemplated: true);
         using (pipeline)
             return TypedResults.Ok(new ValidationDto(true, pipeline.Order.Select(s => new StepSchemaDto(s.Name, s.Spec.Op, s.Input, s.OutputSchema?.Fields)).ToList(), pipeline.Deferred));
     }
@@ -108,7 +122,8 @@ public static class PipelinesApi
             var pipeline = await service.FindAsync(projectId, name, cancellationToken);
             spec = PipelineSpec.FromJson(JsonNode.Parse((await service.LatestVersionAsync(pipeline, cancellationToken)).SpecJson)!.AsObject());
         }
-        return TypedResults.Ok(await service.PreviewAsync(projectId, spec, limit, Math.Clamp(request.Show ?? 10, 0, 100), cancellationToken));
+        var rendered = SpecTemplate.Render(spec, service.Values(spec, request.Ds, request.Parameters));
+        return TypedResults.Ok(await service.PreviewAsync(projectId, rendered, limit, Math.Clamp(request.Show ?? 10, 0, 100), cancellationToken));
     }
 
     private static async Task<Accepted<RunDto>> RunAsync(string name, RunRequest request, HttpContext http, ClaimsPrincipal user, PipelineService service,
@@ -118,9 +133,15 @@ public static class PipelinesApi
         var pipeline = await service.FindAsync(project.Id, name, cancellationToken);
         var version = await service.LatestVersionAsync(pipeline, cancellationToken);
         if (string.IsNullOrWhiteSpace(request.OutputDataset)) throw new ValidationException("outputDataset", "Name the dataset the run writes a new version of.");
+        var spec = PipelineSpec.FromJson(JsonNode.Parse(version.SpecJson)!.AsObject());
+        // Checked now, so a bad date or an undeclared parameter is a 400 rather than a failed run.
+        var values = service.Values(spec, request.Ds, request.Parameters);
         await resolver.DatasetAsync(project.Id, request.OutputDataset, cancellationToken);
         var run = await runs.EnqueueAsync(PipelineRunHandler.RunKind,
-            new PipelineRunParameters(project.Id, pipeline.Id, version.Id, request.OutputDataset, user.RequireUserId()), user.RequireUserId(), project.Id, cancellationToken);
+            new PipelineRunParameters(project.Id, pipeline.Id, version.Id, request.OutputDataset, user.RequireUserId())
+            {
+                LogicalDate = values.Ts, Ds = values.Ds, Parameters = request.Parameters is { Count: > 0 } ? request.Parameters : null,
+            }, user.RequireUserId(), project.Id, cancellationToken);
         return TypedResults.Accepted($"/api/runs/{run.Id}", RunDto.From(run));
     }
 
@@ -143,6 +164,8 @@ public static class PipelinesApi
         var (stateEntity, version) = await service.LatestStateAsync(pipeline, cancellationToken);
         var state = FittedState.FromJson(stateEntity.StateJson);
         var spec = PipelineSpec.FromJson(JsonNode.Parse(version.SpecJson)!.AsObject());
+        // The spec as the fitting run rendered it: a state fitted for one date answers with that date's expressions.
+        spec = SpecTemplate.Render(spec, state.Values ?? service.Values(spec));
         using var compiled = FeaturePipeline.Compile(spec, state.InputSchemas(), state);
         if (compiled.OnlineRefusals() is [var first, ..] refusals)
             throw new UnprocessableException($"Pipeline '{name}' cannot transform rows online: step '{first.Step}' ({first.Op}) cannot, because {first.Reason}. Run it in batch instead.")

@@ -20,7 +20,11 @@ public sealed record ScheduleRequest(
 public sealed record ScheduleDto(
     Guid Id, string Name, string Pipeline, int? PipelineVersion, string Cron, string TimeZone, string OutputDataset, IReadOnlyDictionary<string, ScheduleInput> Inputs,
     bool Enabled, int MaxConcurrentRuns, int MaxRetries, int RetryDelaySeconds, bool SkipWhenUnchanged,
-    DateTimeOffset? LastFireAt, DateTimeOffset? NextFireAt, string? LastOutcome, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    DateTimeOffset? LastFireAt, DateTimeOffset? NextFireAt, string? LastOutcome, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    /// <summary>The next cron occurrences after the next fire (up to four more), so a screen can show what is coming; empty when paused.</summary>
+    public IReadOnlyList<DateTimeOffset> UpcomingFires { get; init; } = [];
+}
 
 /// <summary>One fire: its trigger (cron, manual, backfill, retry), logical date, outcome and run.</summary>
 public sealed record FireDto(
@@ -238,7 +242,19 @@ public static class SchedulesApi
 
     private static ScheduleDto Dto(ScheduleEntity s, string pipeline) => new(
         s.Id, s.Name, pipeline, s.PipelineVersion, s.Cron, s.TimeZone, s.OutputDataset, ScheduleService.Inputs(s), s.Enabled, s.MaxConcurrentRuns, s.MaxRetries,
-        s.RetryDelaySeconds, s.SkipWhenUnchanged, s.LastFireAt, s.NextFireAt, s.LastOutcome, s.CreatedAt, s.UpdatedAt);
+        s.RetryDelaySeconds, s.SkipWhenUnchanged, s.LastFireAt, s.NextFireAt, s.LastOutcome, s.CreatedAt, s.UpdatedAt)
+    {
+        UpcomingFires = Upcoming(s),
+    };
+
+    private static List<DateTimeOffset> Upcoming(ScheduleEntity s)
+    {
+        var upcoming = new List<DateTimeOffset>();
+        if (!s.Enabled || s.NextFireAt is not { } next) return upcoming;
+        var cron = CronSchedule.Parse(s.Cron, s.TimeZone);
+        for (DateTimeOffset? at = cron.Next(next); at is not null && upcoming.Count < 4; at = cron.Next(at.Value)) upcoming.Add(at.Value);
+        return upcoming;
+    }
 
     internal static FireDto FireDto(ScheduleFire f, ScheduleEntity schedule) => new(
         f.Id, f.Trigger.ToString().ToLowerInvariant(), f.LogicalDate, CronSchedule.Parse(schedule.Cron, schedule.TimeZone).Ds(f.LogicalDate), f.FiredAt, OutcomeName(f.Outcome),

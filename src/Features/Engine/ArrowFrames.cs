@@ -20,6 +20,7 @@ public static class ArrowFrames
         DictionaryType { ValueType: StringType } => DataKind.String,
         TimestampType or Date32Type or Date64Type => DataKind.Timestamp,
         ListType { ValueDataType: StringType } => DataKind.StringList,
+        ListType { ValueDataType: StructType entry } when IsSparseEntry(entry) => DataKind.SparseVector,
         _ => null,
     };
 
@@ -35,6 +36,11 @@ public static class ArrowFrames
         return new FrameSchema(fields);
     }
 
+    private static readonly StructType SparseEntry = new([new Field("index", Int32Type.Default, false), new Field("value", FloatType.Default, false)]);
+
+    private static bool IsSparseEntry(StructType type) =>
+        type.Fields is [{ Name: "index", DataType: Int32Type }, { Name: "value", DataType: FloatType }];
+
     public static Schema ToArrowSchema(FrameSchema schema) =>
         new(schema.Fields.Select(f => new Field(f.Name, ArrowType(f.Kind), true)), null);
 
@@ -46,6 +52,7 @@ public static class ArrowFrames
         DataKind.String => StringType.Default,
         DataKind.Timestamp => UtcMicros,
         DataKind.StringList => new ListType(new Field("item", StringType.Default, true)),
+        DataKind.SparseVector => new ListType(new Field("item", SparseEntry, false)),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -167,6 +174,21 @@ public static class ArrowFrames
                 }
                 return Column.OfStringList(values);
             }
+            case ListArray { Values: StructArray entries } list when entries.Data.DataType is StructType entry && IsSparseEntry(entry):
+            {
+                // Straight over the child buffers: one index and one value span for the whole batch.
+                var indices = ((Int32Array)entries.Fields[0]).Values;
+                var weights = ((FloatArray)entries.Fields[1]).Values;
+                var values = new SparseVector?[length];
+                for (var i = 0; i < values.Length; i++)
+                {
+                    if (!list.IsValid(i)) continue;
+                    var start = list.ValueOffsets[i];
+                    var count = list.ValueOffsets[i + 1] - start;
+                    values[i] = count == 0 ? SparseVector.Empty : new SparseVector(indices.Slice(start, count).ToArray(), weights.Slice(start, count).ToArray());
+                }
+                return Column.OfSparse(values);
+            }
             default:
                 throw new NotSupportedException($"Arrow type {array.Data.DataType.Name} is not supported.");
         }
@@ -220,9 +242,32 @@ public static class ArrowFrames
                 }
                 return builder.Build();
             }
+            case DataKind.SparseVector:
+                return SparseToArrow(column.Sparse, validity, nulls);
             default:
                 throw new ArgumentOutOfRangeException(nameof(column));
         }
+    }
+
+    /// <summary>Offsets, then the index and value children written in one pass each; a null row is an empty slot.</summary>
+    private static ListArray SparseToArrow(SparseVector?[] rows, ArrowBuffer validity, int nulls)
+    {
+        var offsets = new int[rows.Length + 1];
+        for (var i = 0; i < rows.Length; i++) offsets[i + 1] = offsets[i] + (rows[i]?.Indices.Length ?? 0);
+        var total = offsets[^1];
+        var indices = new int[total];
+        var values = new float[total];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            if (rows[i] is not { } row) continue;
+            row.Indices.CopyTo(indices, offsets[i]);
+            row.Values.CopyTo(values, offsets[i]);
+        }
+        var entries = new StructArray(SparseEntry, total,
+            [new Int32Array(new ArrowBuffer(MemoryMarshal.AsBytes(indices.AsSpan()).ToArray()), ArrowBuffer.Empty, total, 0, 0),
+             new FloatArray(new ArrowBuffer(MemoryMarshal.AsBytes(values.AsSpan()).ToArray()), ArrowBuffer.Empty, total, 0, 0)],
+            ArrowBuffer.Empty, 0);
+        return new ListArray(ArrowType(DataKind.SparseVector), rows.Length, new ArrowBuffer(MemoryMarshal.AsBytes(offsets.AsSpan()).ToArray()), entries, validity, nulls);
     }
 
     private static long[] Widen<T>(ReadOnlySpan<T> values) where T : struct, System.Numerics.IBinaryInteger<T>

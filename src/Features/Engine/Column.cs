@@ -13,6 +13,20 @@ public enum DataKind
     Timestamp,
     /// <summary>A list of strings per row (tokens).</summary>
     StringList,
+    /// <summary>A sparse vector per row (<see cref="SparseVector"/>); Arrow <c>list&lt;struct&lt;index: int32, value: float&gt;&gt;</c>.</summary>
+    SparseVector,
+}
+
+/// <summary>
+/// One row of a sparse column: the positions of its non-zero entries, ascending, and their values. Kept as two arrays so
+/// a model reads it without a per-entry object.
+/// </summary>
+public sealed class SparseVector(int[] indices, float[] values)
+{
+    public int[] Indices { get; } = indices.Length == values.Length ? indices : throw new ArgumentException("A sparse vector needs as many values as indices.", nameof(values));
+    public float[] Values { get; } = values;
+
+    public static readonly SparseVector Empty = new([], []);
 }
 
 /// <summary>A named, typed column of a <see cref="FrameSchema"/>.</summary>
@@ -44,6 +58,7 @@ public sealed class Column
     public string?[] String => (string?[])Values;
     public long[] Timestamp => (long[])Values;
     public string[]?[] StringList => (string[]?[])Values;
+    public SparseVector?[] Sparse => (SparseVector?[])Values;
 
     public bool IsValid(int row) => Valid is null || Valid[row];
 
@@ -66,6 +81,7 @@ public sealed class Column
     /// <summary>Strings carry their nulls in the value array; the validity array is derived from it.</summary>
     public static Column OfString(string?[] values) => new(DataKind.String, values.Length, values, ValidityOf(values));
     public static Column OfStringList(string[]?[] values) => new(DataKind.StringList, values.Length, values, ValidityOf(values));
+    public static Column OfSparse(SparseVector?[] values) => new(DataKind.SparseVector, values.Length, values, ValidityOf(values));
 
     public static Column Of(DataKind kind, Array values, bool[]? valid) => kind switch
     {
@@ -75,6 +91,7 @@ public sealed class Column
         DataKind.Timestamp => OfTimestamp((long[])values, valid),
         DataKind.String => OfString(Masked((string?[])values, valid)),
         DataKind.StringList => OfStringList(Masked((string[]?[])values, valid)),
+        DataKind.SparseVector => OfSparse(Masked((SparseVector?[])values, valid)),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -88,6 +105,7 @@ public sealed class Column
         DataKind.Boolean => new bool[length],
         DataKind.String => new string?[length],
         DataKind.StringList => new string[]?[length],
+        DataKind.SparseVector => new SparseVector?[length],
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -103,6 +121,7 @@ public sealed class Column
             case bool[] b: { var o = (bool[])values; for (var i = 0; i < rows.Length; i++) o[i] = b[rows[i]]; break; }
             case string?[] s: { var o = (string?[])values; for (var i = 0; i < rows.Length; i++) o[i] = s[rows[i]]; break; }
             case string[]?[] t: { var o = (string[]?[])values; for (var i = 0; i < rows.Length; i++) o[i] = t[rows[i]]; break; }
+            case SparseVector?[] v: { var o = (SparseVector?[])values; for (var i = 0; i < rows.Length; i++) o[i] = v[rows[i]]; break; }
         }
         if (valid is not null) for (var i = 0; i < rows.Length; i++) valid[i] = Valid![rows[i]];
         return Of(Kind, values, valid);
@@ -120,6 +139,7 @@ public sealed class Column
             case bool[] b: Gather(b, (bool[])values); break;
             case string?[] s: Gather(s, (string?[])values); break;
             case string[]?[] t: Gather(t, (string[]?[])values); break;
+            case SparseVector?[] v: Gather(v, (SparseVector?[])values); break;
         }
         for (var i = 0; i < rows.Length; i++) valid[i] = rows[i] >= 0 && IsValid(rows[i]);
         return Of(Kind, values, valid);

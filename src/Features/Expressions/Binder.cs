@@ -83,7 +83,7 @@ internal sealed class Binder(FrameSchema schema)
                 var kind = CommonKind(left, right, b.Position, b.Op);
                 var l = Coerce(left, kind, b.Left.Position, b.Op);
                 var r = Coerce(right, kind, b.Right.Position, b.Op);
-                if (kind == DataKind.StringList) throw new ExpressionException($"'{b.Op}' cannot compare token lists.", b.Position);
+                if (kind is DataKind.StringList or DataKind.SparseVector) throw new ExpressionException($"'{b.Op}' cannot compare {(kind == DataKind.StringList ? "token lists" : "sparse vectors")}.", b.Position);
                 return new Lambda(DataKind.Boolean, f => Kernels.Compare(b.Op, l.Evaluate(f), r.Evaluate(f)));
             }
         }

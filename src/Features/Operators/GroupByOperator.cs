@@ -65,7 +65,7 @@ public sealed partial class GroupByOperator : FeatureOperator
                 throw new StepException(field, $"Column '{column}' is {source.Kind}; {function} needs numbers.");
             if (function is "min" or "max" && source!.Kind is not (DataKind.Int64 or DataKind.Float64 or DataKind.Timestamp))
                 throw new StepException(field, $"Column '{column}' is {source.Kind}; {function} needs numbers or timestamps.");
-            if (source?.Kind == DataKind.StringList) throw new StepException(field, $"Column '{column}' is a token list; it cannot be aggregated.");
+            if (source?.Kind is DataKind.StringList or DataKind.SparseVector) throw new StepException(field, $"Column '{column}' is {source.Kind}; it cannot be aggregated.");
             if (fields.Any(f => f.Name == name)) throw new StepException(field, $"'{name}' is already a column of the output.");
             fields.Add(new FieldDef(name, kind));
             _kinds.Add(kind);

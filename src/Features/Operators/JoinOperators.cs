@@ -65,7 +65,7 @@ internal sealed class JoinLayout
         {
             var l = left.Find(LeftKeys[i]) ?? throw new StepException("on", Suggest.UnknownColumn(LeftKeys[i], left) + " (left input)");
             var r = right.Find(RightKeys[i]) ?? throw new StepException(RightKeys == LeftKeys ? "on" : "rightOn", Suggest.UnknownColumn(RightKeys[i], right) + " (right input)");
-            if (l.Kind is DataKind.Float64 or DataKind.StringList)
+            if (l.Kind is DataKind.Float64 or DataKind.StringList or DataKind.SparseVector)
                 throw new StepException("on", $"Key '{l.Name}' is {l.Kind}; join on whole numbers, text, booleans or timestamps (cast it first).");
             if (l.Kind != r.Kind)
                 throw new StepException("on", $"Key '{l.Name}' is {l.Kind} on the left but '{r.Name}' is {r.Kind} on the right; cast one side so they match.");

@@ -17,11 +17,11 @@ internal static class RowHash
     /// <summary>The key columns: the given ones, or every column of the input that is not a token list.</summary>
     public static IReadOnlyList<string> Resolve(FrameSchema input, IReadOnlyList<string>? key)
     {
-        if (key is null) return input.Fields.Where(f => f.Kind != DataKind.StringList).Select(f => f.Name).ToList();
+        if (key is null) return input.Fields.Where(f => f.Kind is not (DataKind.StringList or DataKind.SparseVector)).Select(f => f.Name).ToList();
         foreach (var name in key)
         {
             var field = input.Find(name) ?? throw new StepException("key", Suggest.UnknownColumn(name, input));
-            if (field.Kind == DataKind.StringList) throw new StepException("key", $"Column '{name}' is a token list; key columns must be scalar.");
+            if (field.Kind is DataKind.StringList or DataKind.SparseVector) throw new StepException("key", $"Column '{name}' is {field.Kind}; key columns must be scalar.");
         }
         return key;
     }

@@ -21,7 +21,8 @@ public sealed class SqlOperator(Params p) : FeatureOperator, IDisposable
 
     protected override FrameSchema BindCore(FrameSchema input)
     {
-        if (input.Fields.Any(f => f.Kind == DataKind.StringList)) throw new StepException("query", "A SQL step cannot take token-list columns; drop them first.");
+        if (input.Fields.Any(f => f.Kind is DataKind.StringList or DataKind.SparseVector))
+            throw new StepException("query", "A SQL step cannot take token-list or sparse-vector columns; drop them first.");
         var trimmed = _query.Trim().TrimEnd(';');
         if (trimmed.Contains(';')) throw new StepException("query", "The query must be a single SELECT statement.");
         if (!trimmed.StartsWith("select", StringComparison.OrdinalIgnoreCase) && !trimmed.StartsWith("with", StringComparison.OrdinalIgnoreCase))

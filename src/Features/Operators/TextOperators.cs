@@ -62,17 +62,38 @@ public sealed class NgramsOperator : FeatureOperator
 /// list; tf is the raw count of the term in the row; idf is ln((1 + N) / (1 + df)) + 1 with <c>smoothIdf</c> (default),
 /// ln(N / df) + 1 without, N the number of documents seen at fit time; with <c>norm: l2</c> (default) each row is divided
 /// by its Euclidean norm over the vocabulary. A null list, an empty one, or one without vocabulary terms is all zeros.
-/// The state is <c>{documents, terms, idf}</c>.
+/// The state is <c>{documents, terms, idf}</c>. With <c>output: sparse</c> the weights are one column <c>{prefix}</c>
+/// of sparse vectors instead (vocabulary index and float weight of each non-zero term, by ascending index; a null or
+/// empty list is an empty vector), so vocabularies of up to 1,000,000 terms stay one column and a row costs what it holds.
 /// </summary>
-public sealed class TfidfOperator(Params p) : FeatureOperator
+public sealed class TfidfOperator : FeatureOperator
 {
-    private readonly string _column = p.String("column");
-    private readonly string _prefix = p.OptionalString("prefix") ?? $"{p.String("column")}_tfidf";
-    private readonly long _minDf = p.Integer("minDf", 1, 1, long.MaxValue);
-    private readonly int _maxFeatures = (int)p.Integer("maxFeatures", 1_000, 1, 10_000);
-    private readonly bool _smooth = p.Boolean("smoothIdf", true);
-    private readonly bool _l2 = p.Choice("norm", "l2", "l2", "none") == "l2";
-    private readonly bool _keep = p.Boolean("keepOriginal", false);
+    /// <summary>Above this many terms a dense output would be thousands of mostly-zero columns: the sparse output is required.</summary>
+    public const int MaxDenseFeatures = 10_000;
+
+    private readonly string _column;
+    private readonly string _prefix;
+    private readonly long _minDf;
+    private readonly int _maxFeatures;
+    private readonly bool _sparse;
+
+    public TfidfOperator(Params p)
+    {
+        _column = p.String("column");
+        _prefix = p.OptionalString("prefix") ?? $"{_column}_tfidf";
+        _minDf = p.Integer("minDf", 1, 1, long.MaxValue);
+        _sparse = p.Choice("output", "dense", "dense", "sparse") == "sparse";
+        _maxFeatures = (int)p.Integer("maxFeatures", 1_000, 1, 1_000_000);
+        if (!_sparse && _maxFeatures > MaxDenseFeatures)
+            throw new StepException("maxFeatures", $"A dense TF-IDF output has at most {MaxDenseFeatures:N0} columns; use 'output: sparse' for {_maxFeatures:N0} terms.");
+        _smooth = p.Boolean("smoothIdf", true);
+        _l2 = p.Choice("norm", "l2", "l2", "none") == "l2";
+        _keep = p.Boolean("keepOriginal", false);
+    }
+
+    private readonly bool _smooth;
+    private readonly bool _l2;
+    private readonly bool _keep;
     private Dictionary<string, (long Count, long Documents)> _counts = new(StringComparer.Ordinal);
     private long _documents;
     private TfidfState? _state;
@@ -84,7 +105,7 @@ public sealed class TfidfOperator(Params p) : FeatureOperator
     public override string Kind => "tfidf";
     public override bool IsFitted => true;
     protected override bool HasState => _state is not null;
-    public override bool SchemaAwaitsFit => _state is null;
+    public override bool SchemaAwaitsFit => _state is null && !_sparse;
 
     protected override FrameSchema BindCore(FrameSchema input)
     {
@@ -92,6 +113,12 @@ public sealed class TfidfOperator(Params p) : FeatureOperator
         _counts = new(StringComparer.Ordinal);
         _documents = 0;
         var fields = input.Fields.Where(f => _keep || f.Name != _column).ToList();
+        if (_sparse)
+        {
+            if (fields.Any(f => f.Name == _prefix)) throw new StepException("prefix", $"The TF-IDF column '{_prefix}' already exists in the input.");
+            fields.Add(new FieldDef(_prefix, DataKind.SparseVector));
+            return new FrameSchema(fields);
+        }
         foreach (var term in _state?.Terms ?? [])
         {
             var name = $"{_prefix}_{term}";
@@ -143,6 +170,7 @@ public sealed class TfidfOperator(Params p) : FeatureOperator
 
     public override Frame Transform(Frame input)
     {
+        if (_sparse) return TransformSparse(input);
         var lists = input[_column].StringList;
         var n = input.RowCount;
         var idf = _state!.Idf;
@@ -174,5 +202,45 @@ public sealed class TfidfOperator(Params p) : FeatureOperator
         var fields = kept.Select(x => x.f).Concat(_state.Terms.Select(t => new FieldDef($"{_prefix}_{t}", DataKind.Float64)));
         var columns = kept.Select(x => input.Columns[x.i]).Concat(outputs.Select(o => Column.OfFloat64(o)));
         return new Frame(new FrameSchema(fields), columns.ToList(), n);
+    }
+
+    /// <summary>
+    /// The same weights as the dense form, computed in double and stored as float: counts per code in a scratch map that
+    /// is cleared per row, so a row costs its token count whatever the vocabulary size.
+    /// </summary>
+    private Frame TransformSparse(Frame input)
+    {
+        var lists = input[_column].StringList;
+        var idf = _state!.Idf;
+        var vectors = new SparseVector?[input.RowCount];
+        var counts = new Dictionary<int, int>();
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            counts.Clear();
+            foreach (var token in lists[i] ?? [])
+                if (_codes.TryGetValue(token, out var code)) counts[code] = counts.GetValueOrDefault(code) + 1;
+            if (counts.Count == 0)
+            {
+                vectors[i] = SparseVector.Empty;
+                continue;
+            }
+            var indices = counts.Keys.ToArray();
+            Array.Sort(indices);
+            var weights = new double[indices.Length];
+            double squares = 0;
+            for (var k = 0; k < indices.Length; k++)
+            {
+                weights[k] = counts[indices[k]] * idf[indices[k]];
+                squares += weights[k] * weights[k];
+            }
+            var scale = _l2 && squares > 0 ? 1 / Math.Sqrt(squares) : 1;
+            var values = new float[indices.Length];
+            for (var k = 0; k < values.Length; k++) values[k] = (float)(weights[k] * scale);
+            vectors[i] = new SparseVector(indices, values);
+        }
+        var kept = input.Schema.Fields.Select((f, i) => (f, i)).Where(x => _keep || x.f.Name != _column).ToList();
+        var fields = kept.Select(x => x.f).Append(new FieldDef(_prefix, DataKind.SparseVector));
+        var columns = kept.Select(x => input.Columns[x.i]).Append(Column.OfSparse(vectors));
+        return new Frame(new FrameSchema(fields), columns.ToList(), input.RowCount);
     }
 }

@@ -100,7 +100,7 @@ internal sealed class EntityIndex(IReadOnlyList<DataKind> kinds)
         by.Select(name =>
         {
             var column = input.Find(name) ?? throw new StepException(field, Suggest.UnknownColumn(name, input));
-            if (column.Kind is DataKind.Float64 or DataKind.StringList)
+            if (column.Kind is DataKind.Float64 or DataKind.StringList or DataKind.SparseVector)
                 throw new StepException(field, $"Column '{name}' is {column.Kind}; entities are keyed by whole numbers, text, booleans or timestamps.");
             return column.Kind;
         }).ToList();

@@ -477,6 +477,9 @@ public sealed record FittedState(int Format, IReadOnlyDictionary<string, IReadOn
 {
     public const int CurrentFormat = 1;
 
+    /// <summary>The placeholder values of the run that fitted this state; online transforms render the spec with them.</summary>
+    public RunValues? Values { get; init; }
+
     public IReadOnlyDictionary<string, FrameSchema> InputSchemas() => Inputs.ToDictionary(i => i.Key, i => new FrameSchema(i.Value));
 
     public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, Operators.StateJson.Options);

@@ -22,7 +22,27 @@ public sealed record PreviewReport(IReadOnlyList<InputReport> Inputs, IReadOnlyL
 /// <summary>Resolves pipeline inputs against DataHub, stores versioned specs, and compiles, previews and fits pipelines.</summary>
 public sealed class PipelineService(FeaturesDbContext db, DatasetResolver resolver, TableCatalog tables, TimeProvider time)
 {
-    public async Task<IReadOnlyDictionary<string, ResolvedInput>> ResolveInputsAsync(Guid projectId, PipelineSpec spec, CancellationToken cancellationToken)
+    /// <summary>
+    /// The values a spec's placeholders take for a run at <paramref name="logicalDate"/> (now when null): the logical
+    /// date in UTC unless <paramref name="ds"/> names one, and the declared defaults with <paramref name="parameters"/> applied.
+    /// </summary>
+    public RunValues Values(PipelineSpec spec, string? ds = null, IReadOnlyDictionary<string, string>? parameters = null, DateTimeOffset? logicalDate = null)
+    {
+        var ts = logicalDate ?? (ds is not null && DateOnly.TryParseExact(ds, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var day)
+            ? new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)
+            : WholeSeconds(time.GetUtcNow()));
+        return SpecTemplate.Values(spec, ds, ts, parameters);
+    }
+
+    private static DateTimeOffset WholeSeconds(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
+
+    /// <summary>
+    /// Resolves every input to a table version. With <paramref name="latestForTemplated"/> (validating a spec, not
+    /// running it), an input whose version or tag came from a placeholder and names no version yet is read at its latest
+    /// version for its schema: a tag such as <c>{{ds}}</c> exists only once that date's data is committed.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, ResolvedInput>> ResolveInputsAsync(Guid projectId, PipelineSpec spec, CancellationToken cancellationToken,
+        bool latestForTemplated = false)
     {
         var errors = new List<PipelineError>();
         var result = new Dictionary<string, ResolvedInput>(StringComparer.Ordinal);
@@ -36,7 +56,16 @@ public sealed class PipelineService(FeaturesDbContext db, DatasetResolver resolv
             try
             {
                 var dataset = await resolver.DatasetAsync(projectId, input.Dataset, cancellationToken);
-                var version = await resolver.VersionAsync(dataset, input.Version?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? input.Tag ?? "latest", cancellationToken);
+                var reference = input.Version?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? input.Tag ?? "latest";
+                DataHub.Data.DatasetVersion version;
+                try
+                {
+                    version = await resolver.VersionAsync(dataset, reference, cancellationToken);
+                }
+                catch (NotFoundException) when (latestForTemplated && input.Templated)
+                {
+                    version = await resolver.VersionAsync(dataset, "latest", cancellationToken);
+                }
                 using var reader = await tables.OpenAsync(version.Id, input.Table, cancellationToken);
                 var unsupported = new List<string>();
                 var schema = ArrowFrames.SchemaOf(reader.Schema, unsupported);
@@ -51,9 +80,12 @@ public sealed class PipelineService(FeaturesDbContext db, DatasetResolver resolv
         return result;
     }
 
-    public async Task<(FeaturePipeline Pipeline, IReadOnlyDictionary<string, ResolvedInput> Inputs)> CompileAsync(Guid projectId, PipelineSpec spec, CancellationToken cancellationToken)
+    /// <summary>Resolves the inputs of a rendered spec and compiles it (see <see cref="ResolveInputsAsync"/> for <paramref name="latestForTemplated"/>).</summary>
+    public async Task<(FeaturePipeline Pipeline, IReadOnlyDictionary<string, ResolvedInput> Inputs)> CompileAsync(Guid projectId, PipelineSpec spec, CancellationToken cancellationToken,
+        bool latestForTemplated = false)
     {
-        var inputs = await ResolveInputsAsync(projectId, spec, cancellationToken);
+        if (spec.IsTemplated) throw new InvalidOperationException("Render the spec's placeholders before compiling it.");
+        var inputs = await ResolveInputsAsync(projectId, spec, cancellationToken, latestForTemplated);
         return (FeaturePipeline.Compile(spec, inputs.ToDictionary(i => i.Key, i => i.Value.Schema)), inputs);
     }
 
@@ -107,10 +139,13 @@ public sealed class PipelineService(FeaturesDbContext db, DatasetResolver resolv
     public async Task<PipelineVersion> LatestVersionAsync(FeaturePipelineEntity pipeline, CancellationToken cancellationToken) =>
         await db.PipelineVersions.AsNoTracking().FirstAsync(v => v.PipelineId == pipeline.Id && v.Number == pipeline.LatestVersion, cancellationToken);
 
-    /// <summary>Validates the spec against the project's data, then stores it as the pipeline's next version.</summary>
+    /// <summary>
+    /// Validates the spec against the project's data (its placeholders filled with today's date and the parameters'
+    /// defaults), then stores it, placeholders and all, as the pipeline's next version.
+    /// </summary>
     public async Task<(FeaturePipelineEntity Pipeline, PipelineVersion Version)> SaveAsync(Guid projectId, string name, PipelineSpec spec, Guid authorId, bool create, CancellationToken cancellationToken)
     {
-        var (compiled, _) = await CompileAsync(projectId, spec, cancellationToken);
+        var (compiled, _) = await CompileAsync(projectId, SpecTemplate.Render(spec, Values(spec)), cancellationToken, latestForTemplated: true);
         compiled.Dispose();
         var now = time.GetUtcNow();
         var pipeline = await db.Pipelines.FirstOrDefaultAsync(p => p.ProjectId == projectId && p.Name == name, cancellationToken);

@@ -5,7 +5,17 @@ using Cube.Core.Text;
 namespace Cube.Features.Pipelines;
 
 /// <summary>Where a pipeline input comes from: a dataset's table at a version number or tag (latest when neither).</summary>
-public sealed record InputSpec(string? Dataset, int? Version, string? Tag, string? Table);
+public sealed record InputSpec(string? Dataset, int? Version, string? Tag, string? Table)
+{
+    /// <summary>The version as written when it is a placeholder (<c>"{{params.v}}"</c>); a rendered spec holds the number instead.</summary>
+    public string? VersionText { get; init; }
+
+    /// <summary>Whether the version or tag came from a placeholder, so it may name a version that does not exist yet.</summary>
+    public bool Templated { get; init; }
+}
+
+/// <summary>What a run's output version is published as: a version tag pointed at it and the version's message, both templates.</summary>
+public sealed record PublishSpec(string? Tag, string? Message);
 
 /// <summary>
 /// One step: a unique name, an operator, the step or input it reads (the previous step by default), for joins the step
@@ -19,7 +29,15 @@ public sealed record StepSpec(string Name, string Op, string? Input, JsonObject 
 /// <summary>A feature pipeline as written: named inputs, a DAG of steps, and the step whose output is the result.</summary>
 public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, InputSpec> Inputs, IReadOnlyList<StepSpec> Steps, string Output)
 {
+    /// <summary>Declared run parameters with their defaults (as the text a placeholder becomes); runs may override them.</summary>
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    public PublishSpec? Publish { get; init; }
+
     private static readonly HashSet<string> Reserved = ["name", "op", "input", "right"];
+
+    /// <summary>Whether any string the run parameters fill in holds a placeholder (such specs render differently per run).</summary>
+    public bool IsTemplated => SpecTemplate.Strings(this).Any(s => SpecTemplate.HasPlaceholder(s.Text));
 
     /// <summary>Parses YAML or JSON (JSON is YAML, so one parser reads both). Problems are <see cref="PipelineValidationException"/>s.</summary>
     public static PipelineSpec Parse(string text)
@@ -49,12 +67,15 @@ public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, Input
                 if (value is JsonObject input)
                 {
                     int? version = null;
+                    string? versionText = null;
                     if (input["version"] is JsonValue v)
                     {
-                        if ((v.TryGetValue<long>(out var n) || (v.TryGetValue<int>(out var i32) && (n = i32) > 0)) && n is > 0 and < int.MaxValue) version = (int)n;
+                        if (v.GetValueKind() == JsonValueKind.String && SpecTemplate.HasPlaceholder(v.GetValue<string>())) versionText = v.GetValue<string>();
+                        else if (v.GetValueKind() == JsonValueKind.String && int.TryParse(v.GetValue<string>(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed) && parsed > 0) version = parsed;
+                        else if ((v.TryGetValue<long>(out var n) || (v.TryGetValue<int>(out var i32) && (n = i32) > 0)) && n is > 0 and < int.MaxValue) version = (int)n;
                         else errors.Add(new PipelineError(null, $"inputs.{key}.version", "'version' must be a positive whole number."));
                     }
-                    inputs[key] = new InputSpec(Text(input, "dataset"), version, Text(input, "tag"), Text(input, "table"));
+                    inputs[key] = new InputSpec(Text(input, "dataset"), version, Text(input, "tag"), Text(input, "table")) { VersionText = versionText };
                 }
                 else if (value is null) inputs[key] = new InputSpec(null, null, null, null);
                 else errors.Add(new PipelineError(null, $"inputs.{key}", "An input must be a mapping (dataset, version or tag, table)."));
@@ -93,15 +114,24 @@ public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, Input
 
         var output = Text(obj, "output") ?? steps.LastOrDefault()?.Name;
         if (output is null) errors.Add(new PipelineError(null, "output", "The pipeline has no steps and no 'output'."));
+        var declared = SpecTemplate.Declarations(obj["params"], errors);
+        PublishSpec? publish = null;
+        if (obj["publish"] is JsonObject publishNode) publish = new PublishSpec(Text(publishNode, "tag"), Text(publishNode, "message"));
+        else if (obj["publish"] is not null) errors.Add(new PipelineError(null, "publish", "'publish' must be a mapping with 'tag' and/or 'message'."));
+        var spec = new PipelineSpec(name, inputs, steps, output ?? "") { Parameters = declared, Publish = publish };
+        errors.AddRange(SpecTemplate.Check(spec));
         if (errors.Count > 0) throw new PipelineValidationException(errors);
-        return new PipelineSpec(name, inputs, steps, output!);
+        return spec;
     }
 
     public JsonObject ToJson()
     {
         var inputs = new JsonObject();
         foreach (var (key, input) in Inputs)
-            inputs[key] = new JsonObject { ["dataset"] = input.Dataset, ["version"] = input.Version, ["tag"] = input.Tag, ["table"] = input.Table };
+            inputs[key] = new JsonObject
+            {
+                ["dataset"] = input.Dataset, ["version"] = input.VersionText is null ? input.Version : input.VersionText, ["tag"] = input.Tag, ["table"] = input.Table,
+            };
         var steps = new JsonArray();
         foreach (var step in Steps)
         {
@@ -110,7 +140,10 @@ public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, Input
             foreach (var (key, value) in step.Params) node[key] = value?.DeepClone();
             steps.Add(node);
         }
-        return new JsonObject { ["name"] = Name, ["inputs"] = inputs, ["steps"] = steps, ["output"] = Output };
+        var json = new JsonObject { ["name"] = Name, ["inputs"] = inputs, ["steps"] = steps, ["output"] = Output };
+        if (Parameters.Count > 0) json["params"] = new JsonObject(Parameters.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value)));
+        if (Publish is not null) json["publish"] = new JsonObject { ["tag"] = Publish.Tag, ["message"] = Publish.Message };
+        return json;
     }
 
     private static string? Text(JsonObject obj, string name) =>

@@ -70,6 +70,14 @@ public static class RowJson
                 if (valueKind == JsonValueKind.String && Binder.ParseTimestamp(value!.GetValue<string>()) is { } t) { ((long[])values)[r] = t; return true; }
                 if (valueKind == JsonValueKind.Number && value!.TryGetValue<long>(out var micros)) { ((long[])values)[r] = micros; return true; }
                 return false;
+            case DataKind.SparseVector:
+                if (node is JsonObject { } sparse && sparse["indices"] is JsonArray idx && sparse["values"] is JsonArray vals && idx.Count == vals.Count
+                    && idx.All(i => i is JsonValue v && v.TryGetValue<int>(out var n) && n >= 0) && vals.All(i => i is JsonValue v && v.GetValueKind() == JsonValueKind.Number))
+                {
+                    ((SparseVector?[])values)[r] = new SparseVector(idx.Select(i => i!.GetValue<int>()).ToArray(), vals.Select(i => (float)Number(i!.AsValue())).ToArray());
+                    return true;
+                }
+                return false;
             case DataKind.StringList:
                 if (node is JsonArray array && array.All(i => i is JsonValue v && v.GetValueKind() == JsonValueKind.String))
                 {
@@ -92,6 +100,7 @@ public static class RowJson
         DataKind.Boolean => "true or false",
         DataKind.String => "a string",
         DataKind.Timestamp => "an ISO 8601 timestamp",
+        DataKind.SparseVector => "a sparse vector {indices: [...], values: [...]}",
         _ => "a list of strings",
     };
 
@@ -119,6 +128,11 @@ public static class RowJson
             DataKind.String => JsonValue.Create(column.String[r]),
             DataKind.Timestamp => JsonValue.Create(Casts.FormatTimestamp(column.Timestamp[r])),
             DataKind.StringList => new JsonArray(column.StringList[r]!.Select(s => (JsonNode)JsonValue.Create(s)).ToArray()),
+            DataKind.SparseVector => new JsonObject
+            {
+                ["indices"] = new JsonArray(column.Sparse[r]!.Indices.Select(i => (JsonNode)JsonValue.Create(i)).ToArray()),
+                ["values"] = new JsonArray(column.Sparse[r]!.Values.Select(v => (JsonNode)JsonValue.Create(v)).ToArray()),
+            },
             _ => null,
         };
     }

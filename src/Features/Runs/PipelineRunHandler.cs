@@ -24,8 +24,10 @@ public sealed record PipelineRunParameters(Guid ProjectId, Guid PipelineId, Guid
     public Guid? ScheduleId { get; init; }
     /// <summary>The schedule's logical date for this run (the cron occurrence it stands for).</summary>
     public DateTimeOffset? LogicalDate { get; init; }
-    /// <summary>The logical date as a calendar date (yyyy-MM-dd) in the schedule's time zone.</summary>
+    /// <summary>The logical date as a calendar date (yyyy-MM-dd) in the schedule's time zone; <c>{{ds}}</c> in the spec.</summary>
     public string? Ds { get; init; }
+    /// <summary>Values for the spec's declared parameters (<c>{{params.NAME}}</c>); the others keep their defaults.</summary>
+    public IReadOnlyDictionary<string, string>? Parameters { get; init; }
 }
 
 public sealed record PipelineRunResult(Guid FittedStateId, string OutputDataset, Guid OutputVersionId, int OutputVersion, long Rows, IReadOnlyDictionary<string, StepTiming> Steps);
@@ -54,7 +56,18 @@ public sealed class PipelineRunHandler : IRunHandler
         var db = services.GetRequiredService<FeaturesDbContext>();
         var pipelines = services.GetRequiredService<PipelineService>();
         var version = await db.PipelineVersions.AsNoTracking().FirstAsync(v => v.Id == parameters.PipelineVersionId, cancellationToken);
-        var spec = Pin(PipelineSpec.FromJson(System.Text.Json.Nodes.JsonNode.Parse(version.SpecJson)!.AsObject()), parameters.PinnedInputs);
+        var template = PipelineSpec.FromJson(System.Text.Json.Nodes.JsonNode.Parse(version.SpecJson)!.AsObject());
+        // The values are fixed by the request or the schedule's fire, so a retry or a re-run after a crash renders the same spec.
+        RunValues values;
+        try
+        {
+            values = pipelines.Values(template, parameters.Ds, parameters.Parameters, parameters.LogicalDate);
+        }
+        catch (ValidationException e)
+        {
+            throw new UnprocessableException($"The run's parameters do not fit pipeline v{version.Number}: {e.Message}");
+        }
+        var spec = Pin(SpecTemplate.Render(template, values), parameters.PinnedInputs);
         var output = await services.GetRequiredService<DatasetResolver>().DatasetAsync(parameters.ProjectId, parameters.OutputDataset, cancellationToken);
 
         await context.ReportAsync(1, "Resolving inputs");
@@ -73,6 +86,7 @@ public sealed class PipelineRunHandler : IRunHandler
             {
                 throw Failure(e);
             }
+            state = state with { Values = values };
 
             var file = Path.Combine(Path.GetTempPath(), $"cube-features-{Guid.NewGuid():N}.arrow");
             var stats = new Dictionary<string, StepStats>(StringComparer.Ordinal);
@@ -112,10 +126,16 @@ public sealed class PipelineRunHandler : IRunHandler
                 var path = $"{spec.Name}.arrow";
                 var manifest = new ManifestEntry(path, blob.Sha256, blob.Size, "application/vnd.apache.arrow.file");
                 var table = await services.GetRequiredService<TableCatalog>().ConvertAsync(manifest, cancellationToken);
+                var message = spec.Publish?.Message is { Length: > 0 } custom ? custom : $"Pipeline {spec.Name} v{version.Number} for {values.Ds}";
                 var created = await services.GetRequiredService<VersionWriter>().CreateAsync(new NewVersion(
-                    output.Id, [manifest], [table], $"Pipeline {spec.Name} v{version.Number}{(parameters.Ds is null ? "" : $" for {parameters.Ds}")}", parameters.AuthorId, "features.pipeline",
-                    System.Text.Json.JsonSerializer.Serialize(new { pipeline = parameters.PipelineId, pipelineVersion = version.Number, run = context.RunId, schedule = parameters.ScheduleId, logicalDate = parameters.LogicalDate, ds = parameters.Ds }),
+                    output.Id, [manifest], [table], message, parameters.AuthorId, "features.pipeline",
+                    System.Text.Json.JsonSerializer.Serialize(new
+                    {
+                        pipeline = parameters.PipelineId, pipelineVersion = version.Number, run = context.RunId, schedule = parameters.ScheduleId,
+                        logicalDate = values.Ts, ds = values.Ds, parameters = values.Params,
+                    }),
                     context.RunId, inputs.Values.Select(i => i.VersionId).Distinct().ToList(), "pipeline"), cancellationToken);
+                if (spec.Publish?.Tag is { Length: > 0 } tag) await TagAsync(services, output.Id, tag, created.Id, parameters.AuthorId, cancellationToken);
 
                 var fitted = new FittedStateEntity
                 {
@@ -133,6 +153,22 @@ public sealed class PipelineRunHandler : IRunHandler
                 if (File.Exists(file)) File.Delete(file);
             }
         }
+    }
+
+    /// <summary>Points the publish tag at the new version (a tag another run set for the same date moves to this one).</summary>
+    private static async Task TagAsync(IServiceProvider services, Guid datasetId, string tag, Guid versionId, Guid authorId, CancellationToken cancellationToken)
+    {
+        var db = services.GetRequiredService<DataHub.Data.DataHubDbContext>();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var row = await db.VersionTags.FirstOrDefaultAsync(t => t.DatasetId == datasetId && t.Name == tag, cancellationToken);
+        if (row is null) db.VersionTags.Add(new DataHub.Data.VersionTag { DatasetId = datasetId, Name = tag, VersionId = versionId, CreatedBy = authorId, CreatedAt = now });
+        else
+        {
+            row.VersionId = versionId;
+            row.CreatedBy = authorId;
+            row.CreatedAt = now;
+        }
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     /// <summary>The spec with each pinned input fixed to its resolved version number (its tag no longer applies).</summary>

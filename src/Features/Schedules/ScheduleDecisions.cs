@@ -156,11 +156,14 @@ public sealed partial class ScheduleService
         {
             try
             {
-                var (version, inputs) = await ResolveAsync(d.Schedule, cancellationToken);
+                var (version, inputs, rendered) = await ResolveAsync(d.Schedule, fire.LogicalDate, cancellationToken);
                 fire.PipelineVersionId = version.Id;
                 fire.PipelineVersion = version.Number;
                 fire.InputsJson = JsonSerializer.Serialize(inputs.ToDictionary(i => i.Key, i => i.Value.VersionNumber), Json);
-                fire.InputsKey = Truncate($"{version.Id:N}|{string.Join(",", inputs.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => $"{i.Key}={i.Value.VersionId:N}"))}", 4000);
+                // A spec with placeholders computes something else for another date even on the same inputs: its rendered
+                // form is part of what skip-when-unchanged compares.
+                var renderedKey = rendered is null ? "" : "|" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(rendered)))[..32];
+                fire.InputsKey = Truncate($"{version.Id:N}|{string.Join(",", inputs.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => $"{i.Key}={i.Value.VersionId:N}"))}{renderedKey}", 4000);
             }
             catch (CubeException e)
             {
@@ -206,14 +209,20 @@ public sealed partial class ScheduleService
         }));
     }
 
-    /// <summary>The pipeline version the schedule runs and its inputs resolved to concrete dataset versions (tags as of now).</summary>
-    private async Task<(PipelineVersion Version, IReadOnlyDictionary<string, ResolvedInput> Inputs)> ResolveAsync(ScheduleEntity schedule, CancellationToken cancellationToken)
+    /// <summary>
+    /// The pipeline version the schedule runs and its inputs resolved to concrete dataset versions (tags as of now), with
+    /// the spec's placeholders filled for <paramref name="logicalDate"/>; the rendered spec's JSON when it had placeholders.
+    /// </summary>
+    private async Task<(PipelineVersion Version, IReadOnlyDictionary<string, ResolvedInput> Inputs, string? Rendered)> ResolveAsync(ScheduleEntity schedule,
+        DateTimeOffset logicalDate, CancellationToken cancellationToken)
     {
         var pipeline = await db.Pipelines.AsNoTracking().FirstAsync(p => p.Id == schedule.PipelineId, cancellationToken);
         var number = schedule.PipelineVersion ?? pipeline.LatestVersion;
         var version = await db.PipelineVersions.AsNoTracking().FirstOrDefaultAsync(v => v.PipelineId == pipeline.Id && v.Number == number, cancellationToken)
             ?? throw new NotFoundException("Pipeline version", $"{pipeline.Name} v{number}");
-        var spec = PipelineSpec.FromJson(System.Text.Json.Nodes.JsonNode.Parse(version.SpecJson)!.AsObject());
+        var template = PipelineSpec.FromJson(System.Text.Json.Nodes.JsonNode.Parse(version.SpecJson)!.AsObject());
+        var ds = CronSchedule.Parse(schedule.Cron, schedule.TimeZone).Ds(logicalDate);
+        var spec = SpecTemplate.Render(template, pipelines.Values(template, ds, null, logicalDate));
         var overrides = Inputs(schedule);
         var missing = overrides.Keys.FirstOrDefault(k => !spec.Inputs.ContainsKey(k));
         if (missing is not null) throw new UnprocessableException($"Pipeline '{pipeline.Name}' v{number} has no input '{missing}' that the schedule overrides.");
@@ -222,7 +231,7 @@ public sealed partial class ScheduleService
             Inputs = spec.Inputs.ToDictionary(i => i.Key,
                 i => overrides.TryGetValue(i.Key, out var o) ? i.Value with { Version = o.Version, Tag = o.Version is null ? o.Tag : null } : i.Value, StringComparer.Ordinal),
         };
-        return (version, await pipelines.ResolveInputsAsync(schedule.ProjectId, spec, cancellationToken));
+        return (version, await pipelines.ResolveInputsAsync(schedule.ProjectId, spec, cancellationToken), template.IsTemplated ? spec.ToJson().ToJsonString() : null);
     }
 
     /// <summary>Queues the runs of the slots a saved decision claimed, and records their ids.</summary>

@@ -54,6 +54,8 @@ public abstract class ScheduleServiceTests(CubeAppFixture app)
         Assert.Equal(["2030-06-15", "2030-06-16", "2030-06-17"], fires.OrderBy(f => f.LogicalDate).Select(f => f.Ds));
         var dto = await h.Http.GetFromJsonAsync<ScheduleDto>($"{h.Root}/schedules/nightly");
         Assert.Equal(new DateTimeOffset(2030, 6, 18, 1, 0, 0, TimeSpan.Zero), dto!.NextFireAt);
+        Assert.Equal([19, 20, 21, 22], dto.UpcomingFires.Select(f => f.Day));
+        Assert.All(dto.UpcomingFires, f => Assert.Equal(new TimeSpan(1, 0, 0), f.TimeOfDay));
     }
 
     [Fact]

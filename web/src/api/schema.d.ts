@@ -3222,6 +3222,12 @@ export interface components {
             limit: null | number;
             /** Format: int32 */
             show: null | number;
+            /** @description The logical date `{{ds}}` stands for (yyyy-MM-dd); today (UTC) when left out. */
+            ds?: null | string;
+            /** @description Values for the spec's declared parameters; the others keep their defaults. */
+            parameters?: null | {
+                [key: string]: string;
+            };
         };
         ProgressDto: {
             /** Format: int32 */
@@ -3391,6 +3397,12 @@ export interface components {
         };
         RunRequest: {
             outputDataset: string;
+            /** @description The run's logical date `{{ds}}` (yyyy-MM-dd); today (UTC) when left out. */
+            ds?: null | string;
+            /** @description Values for the spec's declared parameters; the others keep their defaults. */
+            parameters?: null | {
+                [key: string]: string;
+            };
         };
         /** @description An S3 (or MinIO) location to import every object under a prefix from. */
         S3Source: {
@@ -3437,6 +3449,8 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /** @description The next cron occurrences after the next fire (up to four more), so a screen can show what is coming; empty when paused. */
+            upcomingFires?: string[];
         };
         /** @description An override of one pipeline input for a schedule: a fixed version number or a tag resolved at every fire. */
         ScheduleInput: {

@@ -6,13 +6,14 @@ import { pipelinesPage } from './links';
 import { OperatorCatalogue } from './OperatorCatalogue';
 import { PipelineGraph } from './PipelineGraph';
 import { RunHistory } from './RunHistory';
+import { Schedules } from './Schedules';
 import { SchemaPanel, stepViews } from './SchemaPanel';
 import { SpecEditor } from './SpecEditor';
 import { toYaml } from './yaml';
 
 const previewLimit = 1000, previewShow = 10;
 
-/** One pipeline: its DAG, a step's schemas and preview rows on click, its runs, and its spec to edit. */
+/** One pipeline: its DAG, a step's schemas and preview rows on click, its runs, its spec to edit, and its schedules. */
 export function PipelinePage({ slug, name, canWrite }: { slug: string; name: string; canWrite: boolean }) {
   const [pipeline, setPipeline] = useState<Schemas['PipelineDto'] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -20,7 +21,7 @@ export function PipelinePage({ slug, name, canWrite }: { slug: string; name: str
   const [preview, setPreview] = useState<{ version: number; report: Schemas['PreviewReport'] } | null>(null);
   const [previewError, setPreviewError] = useState<unknown>(null);
   const [previewing, setPreviewing] = useState(false);
-  const [tab, setTab] = useState<'graph' | 'spec'>('graph');
+  const [tab, setTab] = useState<'graph' | 'spec' | 'schedules'>('graph');
 
   useEffect(() => {
     api.GET('/api/projects/{project}/features/pipelines/{name}', { params: { path: { project: slug, name } } })
@@ -61,6 +62,7 @@ export function PipelinePage({ slug, name, canWrite }: { slug: string; name: str
       <div role="tablist" className="tabs">
         <button type="button" role="tab" aria-selected={tab === 'graph'} onClick={() => setTab('graph')}>Graph</button>
         <button type="button" role="tab" aria-selected={tab === 'spec'} onClick={() => setTab('spec')}>Spec</button>
+        <button type="button" role="tab" aria-selected={tab === 'schedules'} onClick={() => setTab('schedules')}>Schedules</button>
       </div>
       {tab === 'graph' ? (
         <>
@@ -76,6 +78,8 @@ export function PipelinePage({ slug, name, canWrite }: { slug: string; name: str
           )}
           <RunHistory key={pipeline.version} slug={slug} pipeline={pipeline.name} canRun={canWrite} order={order} />
         </>
+      ) : tab === 'schedules' ? (
+        <Schedules slug={slug} pipeline={pipeline.name} canWrite={canWrite} />
       ) : (
         <div className="editor-layout">
           <SpecEditor key={pipeline.version} slug={slug} existing={pipeline.name} initial={toYaml(pipeline.spec)} canWrite={canWrite}

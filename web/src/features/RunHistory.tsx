@@ -20,12 +20,14 @@ export function duration(run: Run, now = Date.now()): string {
 
 /**
  * The pipeline's runs, newest first, with state, progress, rows and per-step timings; refreshes every second while
- * one is queued or running. Managers start a run into an existing dataset; a finished run links to the version it wrote.
+ * one is queued or running. Managers start a run into an existing dataset, optionally for a logical date ({{ds}}); a
+ * finished run links to the version it wrote.
  */
 export function RunHistory({ slug, pipeline, canRun, order, refreshMs = 1000 }: { slug: string; pipeline: string; canRun: boolean; order: string[]; refreshMs?: number }) {
   const [runs, setRuns] = useState<Run[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [output, setOutput] = useState('');
+  const [ds, setDs] = useState('');
   const [starting, setStarting] = useState(false);
   const path = { project: slug, name: pipeline };
 
@@ -45,7 +47,7 @@ export function RunHistory({ slug, pipeline, canRun, order, refreshMs = 1000 }: 
     e.preventDefault();
     setStarting(true); setError(null);
     try {
-      const { data, error: problem } = await api.POST('/api/projects/{project}/features/pipelines/{name}/runs', { params: { path }, body: { outputDataset: output.trim() } });
+      const { data, error: problem } = await api.POST('/api/projects/{project}/features/pipelines/{name}/runs', { params: { path }, body: { outputDataset: output.trim(), ds: ds || null } });
       if (!data) setError(problemMessage(problem)); else await load();
     } catch (x) {
       setError(problemMessage(x));
@@ -60,6 +62,7 @@ export function RunHistory({ slug, pipeline, canRun, order, refreshMs = 1000 }: 
       {canRun && (
         <form className="start-run" onSubmit={e => void start(e)} aria-label="Start a run">
           <input aria-label="Output dataset" placeholder="output dataset" value={output} onChange={e => setOutput(e.target.value)} required />
+          <input type="date" aria-label="Logical date" title="{{ds}} in the spec; today (UTC) when empty" value={ds} onChange={e => setDs(e.target.value)} />
           <button type="submit" className="primary" disabled={starting}>Run</button>
         </form>
       )}
