@@ -106,6 +106,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/training/tracking/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A running job reports metric values (step defaults to 0); authenticated with the job's CUBE_TRACKING_TOKEN. */
+        post: operations["ReportTrainingMetrics"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project}/knowledge/{kb}/evaluate": {
         parameters: {
             query?: never;
@@ -2414,7 +2431,7 @@ export interface components {
          * @description The value kinds the feature engine computes with. Every Arrow input type maps onto one of them.
          * @enum {unknown}
          */
-        DataKind: "Int64" | "Float64" | "Boolean" | "String" | "Timestamp" | "StringList";
+        DataKind: "Int64" | "Float64" | "Boolean" | "String" | "Timestamp" | "StringList" | "SparseVector";
         DatasetDto: {
             /** Format: uuid */
             id: string;
@@ -3296,6 +3313,22 @@ export interface components {
             flavor: string;
             description: null | string;
         };
+        ReportedDto: {
+            /** Format: uuid */
+            jobId: string;
+            /** Format: int32 */
+            accepted: number;
+        };
+        ReportedMetric: {
+            name: string;
+            /** Format: double */
+            value: number;
+            /** Format: int64 */
+            step: null | number;
+        };
+        ReportMetricsRequest: {
+            metrics: components["schemas"]["ReportedMetric"][];
+        };
         /** @description Resources per worker replica, as Kubernetes quantities (`"2"`, `"500m"`, `"8Gi"`). */
         Resources: {
             cpu?: null | string;
@@ -4107,6 +4140,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunDto"];
+                };
+            };
+        };
+    };
+    ReportTrainingMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportMetricsRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportedDto"];
                 };
             };
         };
