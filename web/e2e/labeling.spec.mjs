@@ -2,9 +2,9 @@
 // hotkeys, a submit that survives a network drop, a reviewer's rejection that comes back to the same annotator.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { adminPassword, apiAs, artifacts, launchBrowser, png, startCube, until } from './cube.mjs';
+import { adminPassword, apiAs, launchBrowser, png, startCube, until } from './cube.mjs';
+import { annotationOf as annotationIn, nextTask, shot, signIn as signInTo, timeout } from './labeling-kit.mjs';
 
 const annotator = { userName: 'annie', password: 'annie-password-1' };
 const reviewer = { userName: 'rita', password: 'rita-password-1' };
@@ -15,37 +15,11 @@ const texts = [
   ['Katherine Johnson computed trajectories for NASA.', 'Katherine Johnson', 'NASA'],
   ['Linus Torvalds announced Linux while at the University of Helsinki.', 'Linus Torvalds', 'University of Helsinki'],
 ];
-const timeout = 60_000;
+
+const signIn = (context, user) => signInTo(cube, context, user);
+const annotationOf = (projectId, taskId) => annotationIn(admin, projectId, taskId);
 
 let cube, admin, browser, boxesProject, nerProject;
-
-async function signIn(context, user) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(timeout);
-  await page.goto(cube.url + '/');
-  await page.getByLabel('User name').fill(user.userName);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Labeling' }).waitFor();
-  return page;
-}
-
-const shot = (page, name) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
-
-/** Waits until the workbench shows a task other than `previous` (or says there are none) and returns its id. */
-async function nextTask(page, previous) {
-  await page.waitForFunction(prev => {
-    const bench = document.querySelector('[data-testid=workbench]');
-    return document.querySelector('[data-testid=no-more-tasks]') || (bench && bench.getAttribute('data-task') !== prev);
-  }, previous, { timeout });
-  return page.locator('[data-testid=workbench]').getAttribute('data-task', { timeout: 1000 }).catch(() => null);
-}
-
-async function annotationOf(projectId, taskId) {
-  const page = await admin.get(`/api/projects/demo/labeling/${projectId}/annotations?task=${taskId}`);
-  assert.equal(page.items.length, 1, `one annotation of task ${taskId}`);
-  return page.items[0];
-}
 
 async function drawBox(page, from, to) {
   const svg = page.locator('svg.boxes');

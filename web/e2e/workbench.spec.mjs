@@ -2,43 +2,18 @@
 // named keypoints, a model's pre-annotation accepted with one key, a reviewer who corrects an annotation with the same editor, and one
 // image with 1,000 boxes whose select and drag are timed in Chromium.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { adminPassword, apiAs, artifacts, launchBrowser, png, startCube } from './cube.mjs';
+import { adminPassword, apiAs, launchBrowser, png, startCube } from './cube.mjs';
+import { annotationOf as annotationIn, nextTask, shot, signIn as signInTo, timeout } from './labeling-kit.mjs';
 
 const annotator = { userName: 'paula', password: 'paula-password-1' };
 const reviewer = { userName: 'rex', password: 'rex-password-1' };
-const timeout = 60_000;
 const predictedPolygon = [[40, 40], [160, 40], [160, 120], [40, 120]];
 
+const signIn = (context, user) => signInTo(cube, context, user);
+const annotationOf = (projectId, taskId) => annotationIn(admin, projectId, taskId);
+
 let cube, admin, browser, roofs, crowd, pose, predictedTask;
-
-async function signIn(context, user) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(timeout);
-  await page.goto(cube.url + '/');
-  await page.getByLabel('User name').fill(user.userName);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Labeling' }).waitFor();
-  return page;
-}
-
-const shot = (page, name) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
-
-async function nextTask(page, previous) {
-  await page.waitForFunction(prev => {
-    const bench = document.querySelector('[data-testid=workbench]');
-    return document.querySelector('[data-testid=no-more-tasks]') || (bench && bench.getAttribute('data-task') !== prev);
-  }, previous, { timeout });
-  return page.locator('[data-testid=workbench]').getAttribute('data-task', { timeout: 1000 }).catch(() => null);
-}
-
-async function annotationOf(projectId, taskId) {
-  const page = await admin.get(`/api/projects/demo/labeling/${projectId}/annotations?task=${taskId}`);
-  assert.equal(page.items.length, 1, `one annotation of task ${taskId}`);
-  return page.items[0];
-}
 
 async function uploadImages(dataset, images) {
   await admin.post('/api/projects/demo/datasets', { name: dataset, kind: 'image' });

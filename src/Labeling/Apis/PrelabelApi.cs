@@ -8,6 +8,7 @@ using Cube.Labeling.Hosting;
 using Cube.Labeling.Prelabel;
 using Cube.Labeling.Projects;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
@@ -71,7 +72,8 @@ public static class PrelabelApi
     }
 
     private static async Task<Ok<ModelEndpointDto>> PutEndpointAsync(Guid labeling, ModelEndpointRequest request, HttpContext http, ClaimsPrincipal user, LabelingProjects projects,
-        LabelingDbContext db, IOptions<LabelingOptions> options, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, CancellationToken cancellationToken)
+        LabelingDbContext db, IOptions<LabelingOptions> options, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, IDataProtectionProvider protection,
+        CancellationToken cancellationToken)
     {
         var (_, found) = await ApiHelpers.ResolveAsync(http, projects, labeling);
         var errors = new Dictionary<string, string[]>();
@@ -79,7 +81,7 @@ public static class PrelabelApi
         if (string.IsNullOrWhiteSpace(request.Url) || request.Url.Length > 2048 || !Uri.TryCreate(request.Url.Trim(), UriKind.Absolute, out url))
             errors["url"] = ["An absolute http or https URL of at most 2048 characters is required."];
         var token = string.IsNullOrEmpty(request.Token) ? null : request.Token;
-        if (token is { Length: > 4096 } || (token is not null && token.Any(char.IsControl))) errors["token"] = ["A token is at most 4096 characters, without control characters."];
+        if (token is { Length: > 2048 } || (token is not null && token.Any(char.IsControl))) errors["token"] = ["A token is at most 2048 characters, without control characters."];
         var model = string.IsNullOrWhiteSpace(request.Model) ? "endpoint" : request.Model.Trim();
         if (model.Length > 200) errors["model"] = ["A model name is at most 200 characters."];
         if (request.BatchSize is < 1 or > 1000) errors["batchSize"] = ["batchSize is between 1 and 1000 tasks."];
@@ -94,7 +96,8 @@ public static class PrelabelApi
             db.ModelEndpoints.Add(endpoint);
         }
         endpoint.Url = url!.ToString();
-        endpoint.Token = token;
+        // Encrypted at rest with the deployment's data-protection keys; sent in clear only to the endpoint.
+        endpoint.Token = token is null ? null : protection.CreateProtector(ModelEndpointClient.TokenPurpose).Protect(token);
         endpoint.Model = model;
         endpoint.BatchSize = request.BatchSize ?? 50;
         endpoint.TimeoutSeconds = request.TimeoutSeconds ?? 30;

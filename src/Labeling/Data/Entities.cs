@@ -202,6 +202,7 @@ public sealed class ModelEndpoint
 {
     public Guid LabelingProjectId { get; set; }
     public required string Url { get; set; }
+    /// <summary>The bearer token, encrypted with the deployment's data-protection keys (never returned by the API).</summary>
     public string? Token { get; set; }
     /// <summary>The model name sent in requests and stored with predictions unless the response names one.</summary>
     public required string Model { get; set; }

@@ -19,8 +19,14 @@ public sealed record EndpointAnswer(string? Model, string? Version, IReadOnlyLis
 /// connection failure, a non-2xx answer or a body that is not the documented JSON fails the whole run; single bad
 /// predictions in a good body are the caller's to count.
 /// </summary>
-public sealed class ModelEndpointClient(ModelEndpoint endpoint, NetworkGuard guard) : IDisposable
+/// <param name="endpoint">The registration.</param>
+/// <param name="guard">Keeps the calls off internal networks.</param>
+/// <param name="token">The bearer token in clear (the registration holds it encrypted; see <see cref="TokenPurpose"/>).</param>
+public sealed class ModelEndpointClient(ModelEndpoint endpoint, NetworkGuard guard, string? token) : IDisposable
 {
+    /// <summary>The data-protection purpose the endpoint's token is encrypted under at rest.</summary>
+    public const string TokenPurpose = "Cube.Labeling.ModelEndpointToken";
+
     /// <summary>Largest response body read; a model answering more for one batch is misbehaving.</summary>
     public const int MaxResponseBytes = 64 * 1024 * 1024;
 
@@ -38,7 +44,7 @@ public sealed class ModelEndpointClient(ModelEndpoint endpoint, NetworkGuard gua
             ["tasks"] = new JsonArray([.. tasks.Select(t => (JsonNode)new JsonObject { ["id"] = t.Id.ToString(), ["data"] = JsonNode.Parse(t.DataJson) })]),
         };
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Url) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
-        if (endpoint.Token is { } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(endpoint.TimeoutSeconds));

@@ -7,6 +7,7 @@ using Cube.Labeling.Data;
 using Cube.Labeling.Hosting;
 using Cube.Labeling.Predictions;
 using Cube.Labeling.Projects;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -37,7 +38,8 @@ public sealed record PrelabelResult(
 /// earlier predictions on each page (<see cref="PredictionStore.ReplaceAsync"/>), so the uncertainty ordering serves the
 /// least certain of them first.
 /// </summary>
-public sealed class Prelabeler(LabelingDbContext db, PredictionStore store, IOptions<LabelingOptions> options, [FromKeyedServices(LabelingClock.Key)] TimeProvider time)
+public sealed class Prelabeler(LabelingDbContext db, PredictionStore store, IOptions<LabelingOptions> options, [FromKeyedServices(LabelingClock.Key)] TimeProvider time,
+    IDataProtectionProvider protection)
 {
     /// <summary>The model name of the built-in text classifier's predictions.</summary>
     public const string BuiltinModel = "cube-text";
@@ -97,7 +99,8 @@ public sealed class Prelabeler(LabelingDbContext db, PredictionStore store, IOpt
         var endpoint = await db.ModelEndpoints.AsNoTracking().FirstOrDefaultAsync(e => e.LabelingProjectId == project.Id, cancellationToken)
             ?? throw new UnprocessableException("This labeling project has no model endpoint registered; register one first (PUT .../prelabel/endpoint).");
         var config = LabelingProjects.Config(project);
-        using var client = new ModelEndpointClient(endpoint, Guard(options.Value.ModelEndpoints));
+        var token = endpoint.Token is null ? null : protection.CreateProtector(ModelEndpointClient.TokenPurpose).Unprotect(endpoint.Token);
+        using var client = new ModelEndpointClient(endpoint, Guard(options.Value.ModelEndpoints), token);
         var total = await Unlabeled(project.Id).CountAsync(cancellationToken);
         await context.ReportAsync(1, $"Sending {total} tasks to the model endpoint");
         int done = 0, stored = 0, invalid = 0;

@@ -3,8 +3,11 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Cube.Core.Apis;
 using Cube.Labeling.Apis;
+using Cube.Labeling.Data;
 using Cube.Labeling.Tests.Api;
 using Cube.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cube.Labeling.Tests.Prelabel;
 
@@ -204,6 +207,13 @@ public abstract class PrelabelApiTests(CubeAppFixture app)
         var registered = JsonSerializer.Deserialize<ModelEndpointDto>(putBody, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
         Assert.Equal((server.Url, "ext", 2, 5, true), (registered.Url, registered.Model, registered.BatchSize, registered.TimeoutSeconds, registered.HasToken));
         Assert.DoesNotContain(token, await manager.Http.GetStringAsync(endpoint, Cancel));
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            // At rest the token is encrypted with the deployment's keys.
+            var stored = await scope.ServiceProvider.GetRequiredService<LabelingDbContext>().ModelEndpoints.AsNoTracking().SingleAsync(e => e.LabelingProjectId == lp.Id, Cancel);
+            Assert.False(string.IsNullOrEmpty(stored.Token));
+            Assert.DoesNotContain(token, stored.Token);
+        }
         Assert.Equal(HttpStatusCode.Forbidden, (await a.Http.GetAsync(endpoint, Cancel)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await a.Http.PostAsync($"{endpoint}/run", null, Cancel)).StatusCode);
 
