@@ -11,7 +11,7 @@ using Cube.Testing;
 namespace Cube.Knowledge.Tests.Api;
 
 /// <summary>Knowledge bases end to end through the real host, on SQLite and on PostgreSQL.</summary>
-public abstract class KnowledgeApiTests(CubeAppFixture app, Fakes.FakeHttpServer openAi)
+public abstract class KnowledgeApiTests(CubeAppFixture app, FakeHttpServer openAi)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -454,7 +454,7 @@ public abstract class KnowledgeApiTests(CubeAppFixture app, Fakes.FakeHttpServer
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync($"{kb}/search", new SearchRequest("x", "hybrid", 3, null, null, VectorWeight: 1.5))).StatusCode);
 
         // Chat takes the same tuning: reranked, its one passage is the reranker's choice.
-        static bool IsRerank(Fakes.RecordedRequest r) => r.PathAndQuery.StartsWith("/v1/rerank", StringComparison.Ordinal);
+        static bool IsRerank(RecordedRequest r) => r.PathAndQuery.StartsWith("/v1/rerank", StringComparison.Ordinal);
         var reranks = openAi.Requests.Count(IsRerank);
         var chat = await client.PostAsJsonAsync($"{kb}/chat", new ChatRequest("E4012 retention lock", "hybrid", 1, null, null, Rerank: true));
         Assert.Equal(HttpStatusCode.OK, chat.StatusCode);

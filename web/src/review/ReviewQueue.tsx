@@ -85,11 +85,12 @@ function ReviewItem({ slug, labelingId, config, annotation, onDecided, onError }
       if (rejecting || correcting || busy || e.ctrlKey || e.metaKey || (target && ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))) return;
       if (e.key === 'a' || e.key === 'A') { e.preventDefault(); void decide('accept'); }
       if (e.key === 'r' || e.key === 'R') { e.preventDefault(); setRejecting(true); }
-      if ((e.key === 'c' || e.key === 'C') && task) { e.preventDefault(); setCorrecting(true); }
+      // Remembered until the task has loaded: the editor opens as soon as it can.
+      if (e.key === 'c' || e.key === 'C') { e.preventDefault(); setCorrecting(true); }
     }
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [decide, rejecting, correcting, busy, task]);
+  }, [decide, rejecting, correcting, busy]);
 
   const result = useMemo(() => parseResult(config.kind, annotation.result), [config.kind, annotation.result]);
   const data = (task?.data ?? {}) as TaskData;
