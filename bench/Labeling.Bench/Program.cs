@@ -7,6 +7,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Cube.Core.Data;
+using Cube.Core.Webhooks;
 using Cube.Labeling.Annotations;
 using Cube.Labeling.Configs;
 using Cube.Labeling.Data;
@@ -57,10 +59,22 @@ LabelingDbContext NewContext()
         .UseSqlite(connection, o => o.MigrationsHistoryTable("__migrations_labeling")).Options);
 }
 
+CoreDbContext NewCoreContext()
+{
+    if (provider == "postgres")
+        return new PostgresCoreDbContext(new DbContextOptionsBuilder<PostgresCoreDbContext>()
+            .UseNpgsql(connection, o => o.MigrationsHistoryTable("__migrations_core")).Options);
+    return new SqliteCoreDbContext(new DbContextOptionsBuilder<SqliteCoreDbContext>()
+        .UseSqlite(connection, o => o.MigrationsHistoryTable("__migrations_core")).Options);
+}
+
 var time = TimeProvider.System;
 using var gate = new WriteGate();
+var outbox = new WebhookOutbox(new WebhookSignal(), time);
 try
 {
+    // Core's tables too: a submit writes its webhook event into Core's outbox in the same transaction.
+    await using (var core = NewCoreContext()) await core.Database.MigrateAsync();
     await using (var db = NewContext())
     {
         await db.Database.MigrateAsync();
@@ -104,7 +118,7 @@ try
                 if (lease is null) return;
                 started = Stopwatch.GetTimestamp();
                 await using (var db = NewContext())
-                    await new AnnotationService(db, new History(db, time), time, gate).SaveAsync(project, lease.Task.Id, me, new AnnotationInput(result, false, 1000), null, default);
+                    await new AnnotationService(db, new History(db, time), time, gate, outbox).SaveAsync(project, lease.Task.Id, me, new AnnotationInput(result, false, 1000), null, default);
                 submitMs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
             catch (Exception e) when (e is not OutOfMemoryException)

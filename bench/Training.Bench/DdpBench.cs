@@ -17,7 +17,7 @@ public static class DdpBench
     {
         var repetitions = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
         var scriptArgs = args.Skip(2).ToArray();
-        var probe = await RunAsync(["python3", "-c", "import torch; print(torch.__version__, torch.cuda.device_count())"]);
+        var probe = await ExecAsync(["python3", "-c", "import torch; print(torch.__version__, torch.cuda.device_count())"]);
         if (probe.ExitCode != 0)
         {
             Console.WriteLine($"ddp: skipped, python3 with torch is not available ({probe.Output.Trim().Split('\n').LastOrDefault()})");
@@ -42,7 +42,7 @@ public static class DdpBench
             for (var i = 0; i < repetitions; i++)
             {
                 // Alternating, so drift in clocks or temperature affects both sides alike.
-                var hand = await RunAsync(["torchrun", "--standalone", "--nnodes=1", $"--nproc-per-node={gpus}", script, .. scriptArgs]);
+                var hand = await ExecAsync(["torchrun", "--standalone", "--nnodes=1", $"--nproc-per-node={gpus}", script, .. scriptArgs]);
                 if (hand.ExitCode != 0) throw new InvalidOperationException($"torchrun by hand failed:\n{hand.Output}");
                 byHand.Add(Rate(hand.Output));
 
@@ -75,7 +75,7 @@ public static class DdpBench
         throw new InvalidOperationException($"No samples_per_second metric in:\n{output}");
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string[] argv)
+    private static async Task<(int ExitCode, string Output)> ExecAsync(string[] argv)
     {
         var start = new ProcessStartInfo(argv[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in argv.Skip(1)) start.ArgumentList.Add(a);
