@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Cube.Labeling.Configs;
 using Cube.Labeling.Data;
+using Cube.Labeling.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 
 namespace Cube.Labeling.Quality;
@@ -24,7 +26,19 @@ public sealed record QualityReportDto(
     IReadOnlyList<PairScoreDto> PairScores,
     double? MeanPairScore,
     IReadOnlyList<AnnotatorQualityDto> Gold,
-    PreLabelReportDto PreLabels);
+    PreLabelReportDto PreLabels,
+    IReadOnlyList<AnnotatorThroughputDto> Annotators);
+
+/// <summary>
+/// One annotator's throughput: annotations submitted (whatever a reviewer later decided) and skipped, the median time
+/// spent on a submitted one, the last submission, and submissions per UTC day over the last <see cref="ProjectQuality.ThroughputDays"/>
+/// days, oldest first and with empty days included.
+/// </summary>
+public sealed record AnnotatorThroughputDto(string Annotator, int Submitted, int Skipped, long? MedianMsPerTask, DateTimeOffset? LastSubmittedAt,
+    IReadOnlyList<DaySubmissionsDto> PerDay);
+
+/// <summary>Submissions on one UTC day, <c>yyyy-MM-dd</c>.</summary>
+public sealed record DaySubmissionsDto(string Day, int Submitted);
 
 /// <summary>
 /// How pre-labels fare: of the finished annotations on tasks that showed a prediction, how many the annotator
@@ -63,8 +77,11 @@ public sealed record TaskConsensusDto(Guid TaskId, int Annotations, string? Labe
     IReadOnlyList<ConsensusBox>? Boxes, IReadOnlyList<ConsensusSpan>? Spans);
 
 /// <summary>Loads a project's finished annotations and runs the Quality library over them.</summary>
-public sealed class ProjectQuality(LabelingDbContext db)
+public sealed class ProjectQuality(LabelingDbContext db, [FromKeyedServices(LabelingClock.Key)] TimeProvider time)
 {
+    /// <summary>How many days, today included, the per-day throughput covers.</summary>
+    public const int ThroughputDays = 14;
+
     /// <summary>A counted annotation: <c>Result</c> is what counts (a reviewer's correction when there is one), <c>Own</c>
     /// the annotator's own submission.</summary>
     private sealed record Finished(Guid TaskId, string Annotator, JsonElement Result, string? Own, long TimeSpentMs);
@@ -110,7 +127,30 @@ public sealed class ProjectQuality(LabelingDbContext db)
 
         return new QualityReportDto(config.Kind.ToString(), tasks, finished.Count, agreement, pairScores,
             pairScores.Count == 0 ? null : pairScores.Average(p => p.Score), accuracy,
-            await PreLabelsAsync(project, config, finished, cancellationToken));
+            await PreLabelsAsync(project, config, finished, cancellationToken), await ThroughputAsync(project, cancellationToken));
+    }
+
+    /// <summary>
+    /// Per-annotator throughput from every submitted or skipped annotation (a submitted one stays counted once a reviewer
+    /// accepts or rejects it; drafts are not counted), ordered by most submitted.
+    /// </summary>
+    private async Task<List<AnnotatorThroughputDto>> ThroughputAsync(LabelingProject project, CancellationToken cancellationToken)
+    {
+        var rows = await db.Annotations.AsNoTracking()
+            .Where(a => a.LabelingProjectId == project.Id && a.Status != AnnotationStatus.Draft)
+            .Select(a => new { a.AnnotatorId, a.Status, a.TimeSpentMs, a.SubmittedAt }).ToListAsync(cancellationToken);
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        var days = Enumerable.Range(0, ThroughputDays).Select(i => today.AddDays(i - ThroughputDays + 1)).ToList();
+        return [.. rows.GroupBy(r => r.AnnotatorId).Select(g =>
+        {
+            var submitted = g.Where(r => r.Status != AnnotationStatus.Skipped).ToList();
+            var perDay = submitted.Where(r => r.SubmittedAt is not null)
+                .GroupBy(r => DateOnly.FromDateTime(r.SubmittedAt!.Value.UtcDateTime)).ToDictionary(d => d.Key, d => d.Count());
+            return new AnnotatorThroughputDto(g.Key.ToString(), submitted.Count, g.Count(r => r.Status == AnnotationStatus.Skipped),
+                Median(submitted.Select(r => r.TimeSpentMs)), submitted.Max(r => r.SubmittedAt),
+                [.. days.Select(d => new DaySubmissionsDto(d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), perDay.GetValueOrDefault(d)))]);
+        })
+        .OrderByDescending(a => a.Submitted).ThenBy(a => a.Annotator, StringComparer.Ordinal)];
     }
 
     /// <summary>A pre-labelled box counts as kept when the submitted one overlaps it this much (a nudge is an edit).</summary>

@@ -2189,6 +2189,23 @@ export interface components {
             data: components["schemas"]["JsonElement"];
             predictions?: null | components["schemas"]["PredictionDto"][];
         };
+        /**
+         * @description One annotator's throughput: annotations submitted (whatever a reviewer later decided) and skipped, the median time
+         *     spent on a submitted one, the last submission, and submissions per UTC day over the last int ProjectQuality.ThroughputDays
+         *     days, oldest first and with empty days included.
+         */
+        AnnotatorThroughputDto: {
+            annotator: string;
+            /** Format: int32 */
+            submitted: number;
+            /** Format: int32 */
+            skipped: number;
+            /** Format: int64 */
+            medianMsPerTask: null | number;
+            /** Format: date-time */
+            lastSubmittedAt: null | string;
+            perDay: components["schemas"]["DaySubmissionsDto"][];
+        };
         ArtifactDto: {
             path: string;
             sha256: string;
@@ -2455,6 +2472,12 @@ export interface components {
             name?: null | string;
             dataset?: string;
             version?: string;
+        };
+        /** @description Submissions on one UTC day, `yyyy-MM-dd`. */
+        DaySubmissionsDto: {
+            day: string;
+            /** Format: int32 */
+            submitted: number;
         };
         DeletePathsRequest: {
             paths: string[];
@@ -3291,6 +3314,7 @@ export interface components {
             meanPairScore: null | number;
             gold: components["schemas"]["AnnotatorQualityDto"][];
             preLabels: components["schemas"]["PreLabelReportDto"];
+            annotators: components["schemas"]["AnnotatorThroughputDto"][];
         };
         QuantileValue: {
             /** Format: double */

@@ -3,6 +3,8 @@ import { api, problemMessage, type Schemas } from '../api/client';
 import { Link } from '../app/router';
 import { useLabelingProject } from '../labeling/useProject';
 import { BarChart } from './BarChart';
+import { ConsensusView } from './Consensus';
+import { ThroughputCharts } from './Throughput';
 
 type Quality = Schemas['QualityReportDto'];
 
@@ -19,7 +21,10 @@ export function exportFormats(kind: string | undefined): { format: string; label
   }
 }
 
-/** A labeling project at a glance: progress, agreement and gold accuracy from /quality. */
+/** The kinds /consensus answers for (it refuses the others with 422). */
+const consensusKinds = ['TextClassification', 'ImageClassification', 'BoundingBoxes', 'NamedEntities'];
+
+/** A labeling project at a glance: progress, agreement, gold accuracy and throughput from /quality, and the consensus results. */
 export function Dashboard({ slug, labelingId }: { slug: string; labelingId: string }) {
   const { project, error } = useLabelingProject(slug, labelingId);
   const [quality, setQuality] = useState<Quality | null>(null);
@@ -35,6 +40,7 @@ export function Dashboard({ slug, labelingId }: { slug: string; labelingId: stri
   if (!project) return <p className="loading">Loading…</p>;
   const p = project.progress;
   const agreement = quality?.agreement;
+  const kind = (project.config as { kind?: string } | undefined)?.kind;
   return (
     <section className="dashboard">
       <h1>{project.name}</h1>
@@ -47,7 +53,7 @@ export function Dashboard({ slug, labelingId }: { slug: string; labelingId: stri
       )}
       <nav aria-label="Export" className="export">
         Export:{' '}
-        {exportFormats((project.config as { kind?: string } | undefined)?.kind).map(({ format, label }, i) => (
+        {exportFormats(kind).map(({ format, label }, i) => (
           <span key={format}>{i > 0 && ' · '}
             <a href={`/api/projects/${encodeURIComponent(slug)}/labeling/${labelingId}/export?format=${format}`} download>{label}</a>
           </span>
@@ -78,8 +84,10 @@ export function Dashboard({ slug, labelingId }: { slug: string; labelingId: stri
               { label: 'with pre-label', value: quality.preLabels.medianMsWithPreLabel, note: `(${quality.preLabels.annotations})` },
               { label: 'without', value: quality.preLabels.medianMsWithout, note: `(${quality.preLabels.annotationsWithout})` },
             ].flatMap(b => typeof b.value === 'number' ? [{ ...b, value: b.value }] : [])} />
+          <ThroughputCharts annotators={quality.annotators} />
         </>
       )}
+      {consensusKinds.includes(kind ?? '') && <ConsensusView slug={slug} labelingId={labelingId} classification={kind?.endsWith('Classification') ?? false} />}
     </section>
   );
 }
