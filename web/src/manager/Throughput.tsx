@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { Schemas } from '../api/client';
+import { ColumnChart } from '../app/ColumnChart';
 import { BarChart } from './BarChart';
 
 type Throughput = Schemas['AnnotatorThroughputDto'];
@@ -8,31 +9,13 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Submissions per day as vertical bars in plain SVG, with the first and last day on the axis. */
 export function DailyChart({ title, days, width = 420, height = 90 }: { title: string; days: { day: string; submitted: number }[]; width?: number; height?: number }) {
-  const axis = 16, top = 14;
-  const most = Math.max(0, ...days.map(d => d.submitted));
-  const slot = days.length > 0 ? width / days.length : width;
-  const first = days[0], last = days[days.length - 1];
   return (
-    <svg role="img" aria-label={title} className="daily" width={width} height={height + top + axis} viewBox={`0 0 ${width} ${height + top + axis}`}>
-      <line x1={0} x2={width} y1={height + top} y2={height + top} stroke="#b8bcc6" />
-      {days.map((d, i) => {
-        const h = most > 0 ? (d.submitted / most) * height : 0;
-        return (
-          <g key={d.day} data-testid="day" data-day={d.day} data-count={d.submitted}>
-            <rect x={i * slot + 1} y={height + top - h} width={Math.max(1, slot - 2)} height={h} fill="#4363d8">
-              <title>{`${d.day}: ${d.submitted}`}</title>
-            </rect>
-            {d.submitted > 0 && <text x={i * slot + slot / 2} y={height + top - h - 2} textAnchor="middle" className="axis">{d.submitted}</text>}
-          </g>
-        );
-      })}
-      {first && last && (
-        <>
-          <text x={0} y={height + top + 13} className="axis">{first.day}</text>
-          <text x={width} y={height + top + 13} className="axis" textAnchor="end">{last.day}</text>
-        </>
-      )}
-    </svg>
+    <ColumnChart title={title} className="daily" width={width} height={height} top={14} axis={16}
+      axisStart={days[0]?.day} axisEnd={days[days.length - 1]?.day}
+      columns={days.map(d => ({
+        key: d.day, value: d.submitted, testId: 'day', data: { day: d.day }, tip: `${d.day}: ${d.submitted}`,
+        label: d.submitted > 0 ? String(d.submitted) : undefined,
+      }))} />
   );
 }
 
