@@ -16,13 +16,13 @@ namespace Cube.DataHub.Tables;
 /// </summary>
 internal static class ParquetTableWriter
 {
-    public static async Task<(long Rows, TableStatisticsBuilder Stats)> WriteAsync(string outputPath, Schema schema, TableCompression compression,
-        Func<BatchSink, CancellationToken, Task> produce, CancellationToken cancellationToken)
+    public static async Task<(long Rows, TableStatisticsBuilder? Stats)> WriteAsync(string outputPath, Schema schema, TableCompression compression,
+        bool statistics, Func<BatchSink, CancellationToken, Task> produce, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var inFlight = Math.Max(2, Environment.ProcessorCount);
         var channel = Channel.CreateBounded<Task<PreparedBatch>>(new BoundedChannelOptions(inFlight) { SingleReader = true, SingleWriter = true });
-        var stats = new TableStatisticsBuilder(schema);
+        var stats = statistics ? new TableStatisticsBuilder(schema) : null;
         var sink = new BatchSink(channel.Writer, stats);
         var producer = Task.Factory.StartNew(async () =>
         {
@@ -50,7 +50,7 @@ internal static class ParquetTableWriter
                     var prepared = await next.ConfigureAwait(false);
                     using (prepared.Batch)
                     {
-                        stats.Merge(prepared.Summary);
+                        if (prepared.Summary is not null) stats?.Merge(prepared.Summary);
                         writer.WriteRecordBatch(prepared.Batch, prepared.Batch.Length);
                         rows += prepared.Batch.Length;
                     }
@@ -105,14 +105,23 @@ internal static class ParquetTableWriter
 }
 
 /// <summary>A batch ready to encode, with its statistics summary.</summary>
-internal sealed record PreparedBatch(RecordBatch Batch, ColumnAccumulator[] Summary);
+internal sealed record PreparedBatch(RecordBatch Batch, ColumnAccumulator[]? Summary);
 
-/// <summary>Where a producer hands its batches to <see cref="ParquetTableWriter"/>, in order.</summary>
-internal sealed class BatchSink(ChannelWriter<Task<PreparedBatch>> channel, TableStatisticsBuilder stats)
+/// <summary>Where a producer hands its batches to the Parquet writer, in order.</summary>
+public sealed class BatchSink
 {
+    private readonly ChannelWriter<Task<PreparedBatch>> _channel;
+    private readonly TableStatisticsBuilder? _stats;
+
+    internal BatchSink(ChannelWriter<Task<PreparedBatch>> channel, TableStatisticsBuilder? stats)
+    {
+        _channel = channel;
+        _stats = stats;
+    }
+
     /// <summary>Queues a batch already built; its summary is computed on the calling thread.</summary>
     public ValueTask WriteAsync(RecordBatch batch, CancellationToken cancellationToken) =>
-        EnqueueAsync(Task.FromResult(new PreparedBatch(batch, stats.Summarize(batch))), cancellationToken);
+        EnqueueAsync(Task.FromResult(new PreparedBatch(batch, _stats?.Summarize(batch))), cancellationToken);
 
     /// <summary>Queues a batch that <paramref name="build"/> makes on the thread pool, alongside the batches before it.</summary>
     public ValueTask WriteAsync(Func<RecordBatch> build, CancellationToken cancellationToken) =>
@@ -121,7 +130,7 @@ internal sealed class BatchSink(ChannelWriter<Task<PreparedBatch>> channel, Tabl
             var batch = build();
             try
             {
-                return new PreparedBatch(batch, stats.Summarize(batch));
+                return new PreparedBatch(batch, _stats?.Summarize(batch));
             }
             catch
             {
@@ -134,7 +143,7 @@ internal sealed class BatchSink(ChannelWriter<Task<PreparedBatch>> channel, Tabl
     {
         try
         {
-            await channel.WriteAsync(task, cancellationToken).ConfigureAwait(false);
+            await _channel.WriteAsync(task, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

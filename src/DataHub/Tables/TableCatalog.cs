@@ -41,6 +41,27 @@ public sealed class TableCatalog(BlobStore blobs, DataHubDbContext db)
         }
     }
 
+    /// <summary>
+    /// Stores batches a producer computes as a Parquet table (see <see cref="TableIngest.WriteAsync"/>) and returns its
+    /// entry for a new version, named <paramref name="path"/>.
+    /// </summary>
+    public async Task<TableEntry> WriteAsync(string path, Schema schema, Func<BatchSink, CancellationToken, Task> produce, CancellationToken cancellationToken = default)
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"cube-table-{Guid.NewGuid():N}.parquet");
+        try
+        {
+            var result = await TableIngest.WriteAsync(output, schema, produce, null, cancellationToken);
+            var parquet = await blobs.PutFileAsync(output, cancellationToken);
+            return new TableEntry(path, parquet.Sha256, parquet.Size, result.RowCount,
+                JsonSerializer.Serialize(DescribeSchema(result.Schema), Json),
+                JsonSerializer.Serialize(result.Columns, Json));
+        }
+        finally
+        {
+            if (File.Exists(output)) File.Delete(output);
+        }
+    }
+
     /// <summary>Opens a table of a version for reading; dispose the reader when done.</summary>
     public async Task<TableReader> OpenAsync(Guid versionId, string path, CancellationToken cancellationToken = default)
     {

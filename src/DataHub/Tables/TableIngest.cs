@@ -35,6 +35,26 @@ public static class TableIngest
         }
     }
 
+    /// <summary>
+    /// Writes batches a producer computes (a feature pipeline's output, say) straight to a Parquet table with the same
+    /// encodings and statistics as an ingest, without an intermediate file. The producer runs on its own thread; a batch
+    /// handed over as a function is built on the thread pool while the producer goes on, and batches are written in the
+    /// order they were handed over. A failure deletes the partial output.
+    /// </summary>
+    public static async Task<TableIngestResult> WriteAsync(string outputPath, Schema schema, Func<BatchSink, CancellationToken, Task> produce,
+        TableIngestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await RewriteAsync(TableFormat.ArrowIpc, schema, outputPath, options ?? new TableIngestOptions(), produce, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            File.Delete(outputPath);
+            throw;
+        }
+    }
+
     /// <summary>Ingests the file at <paramref name="inputPath"/> into a Parquet file at <paramref name="outputPath"/>.</summary>
     public static Task<TableIngestResult> IngestFileAsync(string inputPath, string outputPath,
         TableIngestOptions? options = null, CancellationToken cancellationToken = default) =>
@@ -134,7 +154,7 @@ public static class TableIngest
                 // of the parser's buffer so its conversion can run on another core while the parser reads on.
                 var converters = new ConcurrentBag<BatchConverter>([converter]);
                 var spare = new ConcurrentBag<RawBatch>();
-                var (rows, stats) = await ParquetTableWriter.WriteAsync(outputPath, converter.Schema, options.Compression, async (sink, ct) =>
+                var (rows, stats) = await ParquetTableWriter.WriteAsync(outputPath, converter.Schema, options.Compression, options.Statistics, async (sink, ct) =>
                 {
                     using var source = Open();
                     while (source.Next() is { } raw)
@@ -157,7 +177,7 @@ public static class TableIngest
                         }, ct).ConfigureAwait(false);
                     }
                 }, cancellationToken).ConfigureAwait(false);
-                var statistics = await stats.FinishAsync(outputPath, cancellationToken).ConfigureAwait(false);
+                var statistics = stats is null ? [] : await stats.FinishAsync(outputPath, cancellationToken).ConfigureAwait(false);
                 return new TableIngestResult(format, converter.Schema, rows, statistics, encoding, dialect, restarts);
             }
             catch (TypeWideningException widening) when (restarts < 4 * plans.Count + 4)
@@ -231,8 +251,8 @@ public static class TableIngest
     private static async Task<TableIngestResult> RewriteAsync(TableFormat format, Schema schema, string outputPath, TableIngestOptions options,
         Func<BatchSink, CancellationToken, Task> produce, CancellationToken cancellationToken)
     {
-        var (rows, stats) = await ParquetTableWriter.WriteAsync(outputPath, schema, options.Compression, produce, cancellationToken).ConfigureAwait(false);
-        var statistics = await stats.FinishAsync(outputPath, cancellationToken).ConfigureAwait(false);
+        var (rows, stats) = await ParquetTableWriter.WriteAsync(outputPath, schema, options.Compression, options.Statistics, produce, cancellationToken).ConfigureAwait(false);
+        var statistics = stats is null ? [] : await stats.FinishAsync(outputPath, cancellationToken).ConfigureAwait(false);
         return new TableIngestResult(format, schema, rows, statistics, null, null, 0);
     }
 }

@@ -33,6 +33,8 @@ public sealed record TableIngestOptions
     /// <summary>Records type inference looks at before conversion; later records that do not fit widen the type.</summary>
     public int InferenceRows { get; init; } = 20_000;
     public TableCompression Compression { get; init; } = TableCompression.Zstd;
+    /// <summary>Column statistics (counts, distinct estimates, quantiles, a histogram pass); off, the result lists no columns.</summary>
+    public bool Statistics { get; init; } = true;
 }
 
 /// <summary>
