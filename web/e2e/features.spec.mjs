@@ -112,7 +112,7 @@ describe('feature pipelines in the browser', { timeout: 240_000 }, () => {
 
     await page.getByTestId('run-row').first().getByRole('link', { name: 'features-out v1' }).click();
     await page.getByRole('heading', { name: 'features-out v1' }).waitFor();
-    await page.getByLabel('Preview of churn.arrow').locator('tbody tr').nth(5).waitFor();
+    await page.getByLabel('Preview of churn.parquet').locator('tbody tr').nth(5).waitFor();
     await shot(page, 'features-output-version');
     await context.close();
   });

@@ -90,11 +90,16 @@ public sealed class PipelineService(FeaturesDbContext db, DatasetResolver resolv
     }
 
     /// <summary>Reads an input as frames, all columns the engine supports, optionally only the first rows.</summary>
-    public async IAsyncEnumerable<Frame> ReadAsync(ResolvedInput input, long? limit,
+    /// <summary>An input's batches as frames, decoded and converted ahead of the caller on another thread.</summary>
+    public IAsyncEnumerable<Frame> ReadAsync(ResolvedInput input, long? limit, CancellationToken cancellationToken) =>
+        ReadAhead.Of(Frames(input, limit, cancellationToken), cancellationToken: cancellationToken);
+
+    private async IAsyncEnumerable<Frame> Frames(ResolvedInput input, long? limit,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var batch in tables.ReadAsync(input.VersionId, input.Table, input.Schema.Names.ToList(), limit, cancellationToken))
-            yield return ArrowFrames.ToFrame(batch, input.Schema);
+            using (batch)
+                yield return ArrowFrames.ToFrame(batch, input.Schema);
     }
 
     /// <summary>Fits on the first <paramref name="limit"/> rows and runs every step on them, reporting each step's schema, rows, time and first rows.</summary>

@@ -1,7 +1,5 @@
-using Apache.Arrow.Ipc;
 using Cube.Core.Errors;
 using Cube.Core.Runs;
-using Cube.DataHub.Blobs;
 using Cube.DataHub.Catalog;
 using Cube.DataHub.Tables;
 using Cube.DataHub.Versions;
@@ -88,70 +86,57 @@ public sealed class PipelineRunHandler : IRunHandler
             }
             state = state with { Values = values };
 
-            var file = Path.Combine(Path.GetTempPath(), $"cube-features-{Guid.NewGuid():N}.arrow");
             var stats = new Dictionary<string, StepStats>(StringComparer.Ordinal);
             long written = 0, read = 0;
-            try
+            // Written straight to a Parquet table: this thread reads and transforms batch after batch while the thread
+            // pool converts earlier results to Arrow and the writer encodes them.
+            var path = $"{spec.Name}.parquet";
+            var table = await services.GetRequiredService<TableCatalog>().WriteAsync(path, ArrowFrames.ToArrowSchema(pipeline.OutputSchema), async (sink, ct) =>
             {
-                var schema = ArrowFrames.ToArrowSchema(pipeline.OutputSchema);
-                await using (var stream = File.Create(file))
-                using (var writer = new ArrowFileWriter(stream, schema))
+                // A reducing output step (group-by) is its own source: its result, computed in the fit.
+                var batches = source is null ? Slices(pipeline.Reduced[pipeline.OutputSource]) : pipelines.ReadAsync(source, null, ct);
+                if (source is null) total = Math.Max(1, pipeline.Reduced[pipeline.OutputSource].RowCount);
+                await foreach (var frame in batches.WithCancellation(ct))
                 {
-                    await writer.WriteStartAsync(cancellationToken);
-                    // A reducing output step (group-by) is its own source: its result, computed in the fit.
-                    var batches = source is null ? Slices(pipeline.Reduced[pipeline.OutputSource]) : pipelines.ReadAsync(source, null, cancellationToken);
-                    if (source is null) total = Math.Max(1, pipeline.Reduced[pipeline.OutputSource].RowCount);
-                    await foreach (var frame in batches)
+                    Frame result;
+                    try
                     {
-                        Frame result;
-                        try
-                        {
-                            result = pipeline.Transform(frame, stats);
-                        }
-                        catch (TransformException e)
-                        {
-                            throw Failure(new TransformException(e.Message, e.Column, e.Row is null ? null : read + e.Row) { Step = e.Step });
-                        }
-                        read += frame.RowCount;
-                        written += result.RowCount;
-                        if (result.RowCount > 0) await writer.WriteRecordBatchAsync(ArrowFrames.ToRecordBatch(result), cancellationToken);
-                        await context.ReportAsync(45 + 45.0 * read / total, $"Transforming: {read:N0} of {total:N0} rows");
+                        result = pipeline.Transform(frame, stats);
                     }
-                    await writer.WriteEndAsync(cancellationToken);
-                }
-
-                await context.ReportAsync(92, "Committing the output version");
-                var blobs = services.GetRequiredService<BlobStore>();
-                var blob = await blobs.PutFileAsync(file, cancellationToken);
-                var path = $"{spec.Name}.arrow";
-                var manifest = new ManifestEntry(path, blob.Sha256, blob.Size, "application/vnd.apache.arrow.file");
-                var table = await services.GetRequiredService<TableCatalog>().ConvertAsync(manifest, cancellationToken);
-                var message = spec.Publish?.Message is { Length: > 0 } custom ? custom : $"Pipeline {spec.Name} v{version.Number} for {values.Ds}";
-                var created = await services.GetRequiredService<VersionWriter>().CreateAsync(new NewVersion(
-                    output.Id, [manifest], [table], message, parameters.AuthorId, "features.pipeline",
-                    System.Text.Json.JsonSerializer.Serialize(new
+                    catch (TransformException e)
                     {
-                        pipeline = parameters.PipelineId, pipelineVersion = version.Number, run = context.RunId, schedule = parameters.ScheduleId,
-                        logicalDate = values.Ts, ds = values.Ds, parameters = values.Params,
-                    }),
-                    context.RunId, inputs.Values.Select(i => i.VersionId).Distinct().ToList(), "pipeline"), cancellationToken);
-                if (spec.Publish?.Tag is { Length: > 0 } tag) await TagAsync(services, output.Id, tag, created.Id, parameters.AuthorId, cancellationToken);
+                        throw Failure(new TransformException(e.Message, e.Column, e.Row is null ? null : read + e.Row) { Step = e.Step });
+                    }
+                    read += frame.RowCount;
+                    written += result.RowCount;
+                    if (result.RowCount > 0) await sink.WriteAsync(() => ArrowFrames.ToRecordBatch(result), ct);
+                    await context.ReportAsync(45 + 45.0 * read / total, $"Transforming: {read:N0} of {total:N0} rows");
+                }
+            }, cancellationToken);
 
-                var fitted = new FittedStateEntity
+            await context.ReportAsync(92, "Committing the output version");
+            var manifest = new ManifestEntry(path, table.ParquetSha256, table.ParquetSize, "application/vnd.apache.parquet");
+            var message = spec.Publish?.Message is { Length: > 0 } custom ? custom : $"Pipeline {spec.Name} v{version.Number} for {values.Ds}";
+            var created = await services.GetRequiredService<VersionWriter>().CreateAsync(new NewVersion(
+                output.Id, [manifest], [table], message, parameters.AuthorId, "features.pipeline",
+                System.Text.Json.JsonSerializer.Serialize(new
                 {
-                    PipelineId = parameters.PipelineId, PipelineVersionId = version.Id, RunId = context.RunId, StateJson = state.ToJson(),
-                    OutputVersionId = created.Id, OutputRows = written, CreatedAt = services.GetRequiredService<TimeProvider>().GetUtcNow(),
-                };
-                db.FittedStates.Add(fitted);
-                await db.SaveChangesAsync(cancellationToken);
-                await context.ReportAsync(100, $"Wrote {written:N0} rows as version {created.Number} of {output.Name}");
-                return new PipelineRunResult(fitted.Id, output.Name, created.Id, created.Number, written,
-                    stats.ToDictionary(s => s.Key, s => new StepTiming(s.Value.Rows, s.Value.Elapsed.TotalMilliseconds)));
-            }
-            finally
+                    pipeline = parameters.PipelineId, pipelineVersion = version.Number, run = context.RunId, schedule = parameters.ScheduleId,
+                    logicalDate = values.Ts, ds = values.Ds, parameters = values.Params,
+                }),
+                context.RunId, inputs.Values.Select(i => i.VersionId).Distinct().ToList(), "pipeline"), cancellationToken);
+            if (spec.Publish?.Tag is { Length: > 0 } tag) await TagAsync(services, output.Id, tag, created.Id, parameters.AuthorId, cancellationToken);
+
+            var fitted = new FittedStateEntity
             {
-                if (File.Exists(file)) File.Delete(file);
-            }
+                PipelineId = parameters.PipelineId, PipelineVersionId = version.Id, RunId = context.RunId, StateJson = state.ToJson(),
+                OutputVersionId = created.Id, OutputRows = written, CreatedAt = services.GetRequiredService<TimeProvider>().GetUtcNow(),
+            };
+            db.FittedStates.Add(fitted);
+            await db.SaveChangesAsync(cancellationToken);
+            await context.ReportAsync(100, $"Wrote {written:N0} rows as version {created.Number} of {output.Name}");
+            return new PipelineRunResult(fitted.Id, output.Name, created.Id, created.Number, written,
+                stats.ToDictionary(s => s.Key, s => new StepTiming(s.Value.Rows, s.Value.Elapsed.TotalMilliseconds)));
         }
     }
 

@@ -130,7 +130,7 @@ public abstract class PipelinesApiTests(CubeAppFixture app)
         Assert.Contains(lineage.GetProperty("edges").EnumerateArray(), e => e.GetProperty("kind").GetString() == "pipeline");
 
         // Online rows give what the batch run wrote for the same input rows.
-        var batchRows = await http.GetFromJsonAsync<JsonElement>($"/api/projects/{project}/datasets/features-out/versions/1/table/preview?path=churn.arrow&limit=6");
+        var batchRows = await http.GetFromJsonAsync<JsonElement>($"/api/projects/{project}/datasets/features-out/versions/1/table/preview?path=churn.parquet&limit=6");
         var online = await http.PostAsJsonAsync($"{root}/pipelines/churn/transform", new TransformRequest([
             new JsonObject { ["id"] = 1, ["amount"] = 1.25, ["score"] = 1, ["country"] = "DE", ["seen_at"] = "2026-10-02T08:00:00Z" },
             new JsonObject { ["id"] = 2, ["amount"] = 2.5, ["score"] = null, ["country"] = "ES", ["seen_at"] = "2026-10-03T08:00:00Z" },

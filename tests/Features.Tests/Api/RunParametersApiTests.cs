@@ -133,7 +133,7 @@ public abstract class RunParametersApiTests(CubeAppFixture app)
         var third = await OutputAsync(h, "ds-2030-01-03");
         Assert.Equal((1, 1L), (third.Version, third.Rows));
         Assert.Equal(("2030-01-03", "2030-01-03T03:00:00+00:00"), (third.Source.GetProperty("ds").GetString(), third.Source.GetProperty("logicalDate").GetString()));
-        var rows = await h.Http.GetFromJsonAsync<JsonElement>($"/api/projects/{h.Project}/datasets/out/versions/ds-2030-01-02/table/preview?path=perday.arrow&limit=10");
+        var rows = await h.Http.GetFromJsonAsync<JsonElement>($"/api/projects/{h.Project}/datasets/out/versions/ds-2030-01-02/table/preview?path=perday.parquet&limit=10");
         Assert.Equal([4L, 5L, 6L], rows.GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("id").GetInt64()).Order());
 
         var progress = (await h.Http.GetFromJsonAsync<BackfillDto>($"{h.Root}/schedules/perday/backfills/{backfill.Id}"))!;
