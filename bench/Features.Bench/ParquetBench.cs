@@ -60,7 +60,7 @@ internal static class ParquetBench
             }
             Console.WriteLine($"Parquet to Parquet over {rows:N0} events ({users:N0} users, {2 * users:N0} profile rows): impute median, standardize, one-hot 50 values, as-of join, group-by user");
 
-            var (cubeSeconds, cubeRows, cubeUsers) = await CubeAsync(directory, events, profiles);
+            var (cubeSeconds, cubeRows, cubeUsers) = await CubeAsync(directory, events, profiles, statistics: false);
             long cubePeak;
             using (var process = Process.GetCurrentProcess()) cubePeak = process.PeakWorkingSet64;
             Console.WriteLine($"  Cube engine : {cubeSeconds,7:F2} s  {rows / cubeSeconds,12:N0} rows/s  ({cubeRows:N0} rows, {cubeUsers:N0} users out; process peak {cubePeak / 1048576.0:N0} MiB)");
@@ -70,6 +70,9 @@ internal static class ParquetBench
             using (var process = Process.GetCurrentProcess()) peak = process.PeakWorkingSet64;
             Console.WriteLine($"  DuckDB SQL  : {duckSeconds,7:F2} s  {rows / duckSeconds,12:N0} rows/s  ({duckRows:N0} rows, {duckUsers:N0} users out; threads={Environment.ProcessorCount}; process peak now {peak / 1048576.0:N0} MiB)");
             Console.WriteLine($"  ratio Cube/DuckDB throughput: {duckSeconds / cubeSeconds:F2}x");
+            // A pipeline run also computes DataHub's column statistics of its output (a summary per batch, a histogram pass).
+            var (withStatistics, _, _) = await CubeAsync(directory, events, profiles, statistics: true);
+            Console.WriteLine($"  Cube engine with DataHub column statistics, as a pipeline run writes: {withStatistics:F2} s ({rows / withStatistics:N0} rows/s, {duckSeconds / withStatistics:F2}x DuckDB)");
             using (var check = Open())
             {
                 // Same answer, not only the same counts: the sums of the joined and aggregated columns agree.
@@ -89,7 +92,7 @@ internal static class ParquetBench
     }
 
     /// <summary>Fits over the Parquet stream (one pass per dependency level, the as-of right side and the group-by in the fit), then transforms and writes.</summary>
-    private static async Task<(double Seconds, long Rows, long Users)> CubeAsync(string directory, string events, string profiles)
+    private static async Task<(double Seconds, long Rows, long Users)> CubeAsync(string directory, string events, string profiles, bool statistics)
     {
         var clock = Stopwatch.StartNew();
         var paths = new Dictionary<string, string> { ["events"] = events, ["profiles"] = profiles };
@@ -99,35 +102,36 @@ internal static class ParquetBench
             return ArrowFrames.SchemaOf(reader.Schema);
         });
         using var pipeline = FeaturePipeline.Compile(PipelineSpec.Parse(Spec), schemas);
-        await pipeline.FitAsync((name, ct) => Read(paths[name], schemas[name], ct));
+        var reads = 0;
+        await pipeline.FitAsync((name, ct) => { reads++; return Read(paths[name], schemas[name], ct); });
+        var fitSeconds = clock.Elapsed.TotalSeconds;
 
+        // Written as a pipeline run writes its output: DataHub's Parquet writer (its encodings, statistics and threads).
         long rows = 0;
-        var output = Path.Combine(directory, "cube_rows.parquet");
-        using (var writer = new ParquetSharp.Arrow.FileWriter(output, ArrowFrames.ToArrowSchema(pipeline.OutputSchema)))
+        await TableIngest.WriteAsync(Path.Combine(directory, "cube_rows.parquet"), ArrowFrames.ToArrowSchema(pipeline.OutputSchema), async (sink, ct) =>
         {
-            await foreach (var frame in Read(events, schemas["events"], CancellationToken.None))
+            await foreach (var frame in Read(events, schemas["events"], ct))
             {
                 var result = pipeline.Transform(frame);
-                using var batch = ArrowFrames.ToRecordBatch(result);
-                writer.WriteRecordBatch(batch);
                 rows += result.RowCount;
+                await sink.WriteAsync(() => ArrowFrames.ToRecordBatch(result), ct);
             }
-            writer.Close();
-        }
+        }, new TableIngestOptions { Statistics = statistics });
+        var passSeconds = clock.Elapsed.TotalSeconds - fitSeconds;
         var perUser = pipeline.Reduced["users"];
-        using (var writer = new ParquetSharp.Arrow.FileWriter(Path.Combine(directory, "cube_users.parquet"), ArrowFrames.ToArrowSchema(perUser.Schema)))
+        await TableIngest.WriteAsync(Path.Combine(directory, "cube_users.parquet"), ArrowFrames.ToArrowSchema(perUser.Schema), async (sink, ct) =>
         {
-            foreach (var slice in FeaturePipeline.Slices(perUser))
-            {
-                using var batch = ArrowFrames.ToRecordBatch(slice);
-                writer.WriteRecordBatch(batch);
-            }
-            writer.Close();
-        }
+            foreach (var slice in FeaturePipeline.Slices(perUser)) await sink.WriteAsync(() => ArrowFrames.ToRecordBatch(slice), ct);
+        }, new TableIngestOptions { Statistics = statistics });
+        Console.WriteLine($"    fit {fitSeconds:F2} s ({reads} source reads); transform and write {passSeconds:F2} s; per-user output {clock.Elapsed.TotalSeconds - fitSeconds - passSeconds:F2} s");
         return (clock.Elapsed.TotalSeconds, rows, perUser.RowCount);
     }
 
-    private static async IAsyncEnumerable<Frame> Read(string path, FrameSchema schema, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Read as a pipeline run reads its inputs: decoded and converted ahead on another thread.</summary>
+    private static IAsyncEnumerable<Frame> Read(string path, FrameSchema schema, CancellationToken cancellationToken) =>
+        ReadAhead.Of(Frames(path, schema, cancellationToken), cancellationToken: cancellationToken);
+
+    private static async IAsyncEnumerable<Frame> Frames(string path, FrameSchema schema, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var reader = TableReader.Open(path);
         await foreach (var batch in reader.ReadAsync(schema.Names.ToList(), null, 0, cancellationToken))

@@ -8,6 +8,7 @@ public sealed class SelectOperator(Params p) : FeatureOperator
 {
     private readonly IReadOnlyList<string> _columns = p.Strings("columns");
     public override string Kind => "select";
+    public override IReadOnlyCollection<string>? ReplacesInPlace => [];
     protected override bool HasState => true;
 
     protected override FrameSchema BindCore(FrameSchema input) =>
@@ -22,6 +23,7 @@ public sealed class DropOperator(Params p) : FeatureOperator
 {
     private readonly IReadOnlyList<string> _columns = p.Strings("columns");
     public override string Kind => "drop";
+    public override IReadOnlyCollection<string>? ReplacesInPlace => [];
     protected override bool HasState => true;
 
     protected override FrameSchema BindCore(FrameSchema input)
@@ -110,6 +112,7 @@ public sealed class DeriveOperator(Params p) : FeatureOperator
     private readonly IReadOnlyList<KeyValuePair<string, string>> _definitions = p.StringMap("columns");
     private List<(string Name, Expression Expression)> _expressions = [];
     public override string Kind => "derive";
+    public override IReadOnlyCollection<string>? ReplacesInPlace => _definitions.Select(d => d.Key).ToList();
     protected override bool HasState => true;
 
     protected override FrameSchema BindCore(FrameSchema input)
@@ -128,6 +131,7 @@ public sealed class CastOperator(Params p) : FeatureOperator
     private readonly IReadOnlyList<KeyValuePair<string, string>> _types = p.StringMap("columns");
     private List<(string Name, DataKind Kind)> _targets = [];
     public override string Kind => "cast";
+    public override IReadOnlyCollection<string>? ReplacesInPlace => _types.Select(d => d.Key).ToList();
     protected override bool HasState => true;
 
     protected override FrameSchema BindCore(FrameSchema input)
@@ -160,6 +164,7 @@ public sealed class LowercaseOperator(Params p) : FeatureOperator
 {
     private readonly IReadOnlyList<string> _columns = p.Strings("columns");
     public override string Kind => "lowercase";
+    public override IReadOnlyCollection<string>? ReplacesInPlace => _columns;
     protected override bool HasState => true;
 
     protected override FrameSchema BindCore(FrameSchema input)

@@ -42,6 +42,8 @@ public sealed class OneHotOperator(Params p) : FeatureOperator
     private Dictionary<string, int> _codes = [];
 
     public override string Kind => "onehot";
+    public override IReadOnlyCollection<string>? FitReads => [_column];
+    public override IReadOnlyCollection<string>? ReplacesInPlace => [];
     /// <summary>Fitted unless the categories are given explicitly.</summary>
     public override bool IsFitted => _categories is null;
     protected override bool HasState => _vocabulary is not null;
@@ -129,6 +131,8 @@ public sealed class OrdinalOperator(Params p) : FeatureOperator
     private Dictionary<string, long>? _codes;
 
     public override string Kind => "ordinal";
+    public override IReadOnlyCollection<string>? FitReads => [_column];
+    public override IReadOnlyCollection<string>? ReplacesInPlace => [_output];
     public override bool IsFitted => true;
     protected override bool HasState => _codes is not null;
 
@@ -268,6 +272,7 @@ public sealed class HashOperator(Params p) : FeatureOperator
     private readonly string _output = p.OptionalString("output") ?? $"{string.Join("_", p.Strings("columns"))}_hash";
 
     public override string Kind => "hash";
+    public override IReadOnlyCollection<string>? ReplacesInPlace => [_output];
     protected override bool HasState => true;
 
     protected override FrameSchema BindCore(FrameSchema input)

@@ -60,6 +60,19 @@ public abstract class FeatureOperator
 
     public virtual void Accumulate(Frame input) { }
 
+    /// <summary>
+    /// The input columns <see cref="Accumulate"/> reads, or null when not declared. A fit that reads only columns no step
+    /// before it changes learns from the source rows directly, in the same pass as the steps before it.
+    /// </summary>
+    public virtual IReadOnlyCollection<string>? FitReads => null;
+
+    /// <summary>
+    /// For a step that keeps every row, in order: the input columns whose values it replaces under the same name (the
+    /// columns it adds or removes are read off its schemas). Null for steps that filter, reorder or add rows, or that
+    /// do not declare it.
+    /// </summary>
+    public virtual IReadOnlyCollection<string>? ReplacesInPlace => null;
+
     /// <summary>Forgets what earlier batches left behind (history kept across batches); called before every pass over the input.</summary>
     public virtual void Reset() { }
 

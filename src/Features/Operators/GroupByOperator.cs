@@ -110,8 +110,10 @@ public sealed partial class GroupByOperator : FeatureOperator
         private bool[] _nan = [];
         private Array? _last;
         private bool[] _lastValid = [];
-        private readonly List<HashSet<long>?> _distinctLongs = [];
-        private readonly List<HashSet<string>?> _distinctStrings = [];
+        // Distinct values are counted through one set of (group, value) pairs for all groups, strings by a code each.
+        private HashSet<(int Group, long Value)>? _distinct;
+        private Dictionary<string, int>? _stringCodes;
+        private long[] _distinctCount = [];
 
         public void Add(int[] groups, int groupCount, Column? column)
         {
@@ -127,6 +129,7 @@ public sealed partial class GroupByOperator : FeatureOperator
                 Array.Fill(_extremeWhole, function == "min" ? long.MaxValue : long.MinValue, from, size - from);
                 Array.Resize(ref _nan, size);
                 Array.Resize(ref _lastValid, size);
+                if (function == "distinct_count") Array.Resize(ref _distinctCount, size);
                 if (column is not null && function == "last")
                 {
                     var grown = Column.NewValues(column.Kind, size);
@@ -139,61 +142,98 @@ public sealed partial class GroupByOperator : FeatureOperator
                 foreach (var g in groups) _count[g]++;
                 return;
             }
+            var valid = column.Valid;
             switch (function)
             {
                 case "count":
-                    for (var i = 0; i < groups.Length; i++) if (column.IsValid(i)) _count[groups[i]]++;
+                    for (var i = 0; i < groups.Length; i++) if (valid is null || valid[i]) _count[groups[i]]++;
                     break;
                 case "last":
                     for (var i = 0; i < groups.Length; i++)
-                        if (column.IsValid(i))
+                        if (valid is null || valid[i])
                         {
                             Array.Copy(column.Values, i, _last!, groups[i], 1);
                             _lastValid[groups[i]] = true;
                         }
                     break;
                 case "distinct_count":
-                    while (_distinctLongs.Count < groupCount)
-                    {
-                        _distinctLongs.Add(null);
-                        _distinctStrings.Add(null);
-                    }
+                {
+                    var seen = _distinct ??= [];
                     for (var i = 0; i < groups.Length; i++)
                     {
-                        if (!column.IsValid(i)) continue;
-                        var g = groups[i];
-                        switch (column.Kind)
+                        if (valid is not null && !valid[i]) continue;
+                        var value = column.Kind switch
                         {
-                            case DataKind.String: (_distinctStrings[g] ??= new HashSet<string>(StringComparer.Ordinal)).Add(column.String[i]!); break;
+                            DataKind.String => Code(column.String[i]!),
                             // NaN is one value, as DuckDB counts it; 0.0 and −0.0 are one value too.
-                            case DataKind.Float64: (_distinctLongs[g] ??= []).Add(double.IsNaN(column.Float64[i]) ? long.MinValue : BitConverter.DoubleToInt64Bits(column.Float64[i] + 0.0)); break;
-                            case DataKind.Boolean: (_distinctLongs[g] ??= []).Add(column.Boolean[i] ? 1 : 0); break;
-                            default: (_distinctLongs[g] ??= []).Add(column.Int64[i]); break;
-                        }
+                            DataKind.Float64 => double.IsNaN(column.Float64[i]) ? long.MinValue : BitConverter.DoubleToInt64Bits(column.Float64[i] + 0.0),
+                            DataKind.Boolean => column.Boolean[i] ? 1 : 0,
+                            _ => column.Int64[i],
+                        };
+                        if (seen.Add((groups[i], value))) _distinctCount[groups[i]]++;
                     }
                     break;
-                default:
+                }
+                case "sum" or "mean" when column.Kind == DataKind.Float64:
                 {
-                    var values = column.Kind == DataKind.Float64 ? column.Float64 : null;
-                    var whole = column.Kind != DataKind.Float64 ? column.Int64 : null;
+                    var values = column.Float64;
                     for (var i = 0; i < groups.Length; i++)
                     {
-                        if (!column.IsValid(i)) continue;
-                        var g = groups[i];
-                        var x = values is null ? whole![i] : values[i];
-                        _count[g]++;
-                        if (whole is not null)
+                        if (valid is not null && !valid[i]) continue;
+                        _count[groups[i]]++;
+                        _sum[groups[i]] += values[i];
+                    }
+                    break;
+                }
+                case "sum" or "mean":
+                {
+                    var values = column.Int64;
+                    for (var i = 0; i < groups.Length; i++)
+                    {
+                        if (valid is not null && !valid[i]) continue;
+                        _count[groups[i]]++;
+                        _sum[groups[i]] += values[i];
+                    }
+                    break;
+                }
+                default:
+                {
+                    // min and max.
+                    var min = function == "min";
+                    if (column.Kind != DataKind.Float64)
+                    {
+                        // Whole numbers and timestamps keep exact extremes (a double loses digits past 2^53).
+                        var whole = column.Int64;
+                        for (var i = 0; i < groups.Length; i++)
                         {
-                            // Whole numbers and timestamps keep exact extremes (a double loses digits past 2^53).
-                            if (function == "min" ? whole[i] < _extremeWhole[g] : whole[i] > _extremeWhole[g]) _extremeWhole[g] = whole[i];
+                            if (valid is not null && !valid[i]) continue;
+                            var g = groups[i];
+                            _count[g]++;
+                            if (min ? whole[i] < _extremeWhole[g] : whole[i] > _extremeWhole[g]) _extremeWhole[g] = whole[i];
                         }
-                        _sum[g] += x;
+                        break;
+                    }
+                    var values = column.Float64;
+                    for (var i = 0; i < groups.Length; i++)
+                    {
+                        if (valid is not null && !valid[i]) continue;
+                        var g = groups[i];
+                        var x = values[i];
+                        _count[g]++;
                         if (double.IsNaN(x)) _nan[g] = true;
-                        else if (function == "min" ? x < _extreme[g] : x > _extreme[g]) _extreme[g] = x;
+                        else if (min ? x < _extreme[g] : x > _extreme[g]) _extreme[g] = x;
                     }
                     break;
                 }
             }
+        }
+
+        private long Code(string value)
+        {
+            var codes = _stringCodes ??= new Dictionary<string, int>(StringComparer.Ordinal);
+            ref var code = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(codes, value, out var exists);
+            if (!exists) code = codes.Count - 1;
+            return code;
         }
 
         public Column Result(int groups, DataKind kind)
@@ -204,8 +244,11 @@ public sealed partial class GroupByOperator : FeatureOperator
                 case "count":
                     return Column.OfInt64(_count.AsSpan(0, groups).ToArray());
                 case "distinct_count":
-                    return Column.OfInt64(Enumerable.Range(0, groups).Select(g => (long)((g < _distinctLongs.Count ? _distinctLongs[g]?.Count : 0) ?? 0)
-                        + ((g < _distinctStrings.Count ? _distinctStrings[g]?.Count : 0) ?? 0)).ToArray());
+                {
+                    var counts = new long[groups];
+                    Array.Copy(_distinctCount, counts, Math.Min(groups, _distinctCount.Length));
+                    return Column.OfInt64(counts);
+                }
                 case "last":
                 {
                     var values = Column.NewValues(kind, groups);

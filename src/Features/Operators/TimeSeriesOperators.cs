@@ -15,11 +15,18 @@ internal sealed class EntityIndex(IReadOnlyList<DataKind> kinds)
     private readonly List<string?>[] _strings = kinds.Select(_ => new List<string?>()).ToArray();
     private readonly List<bool>[] _valid = kinds.Select(_ => new List<bool>()).ToArray();
 
+    // One whole-number or text key (the common case) is looked up by its value directly; the null key has its own slot.
+    private readonly Dictionary<long, int>? _byLong = kinds is [DataKind.Int64 or DataKind.Timestamp] ? [] : null;
+    private readonly Dictionary<string, int>? _byString = kinds is [DataKind.String] ? new(StringComparer.Ordinal) : null;
+    private int _nullId = -1;
+
     public int Count => _next.Count;
 
     /// <summary>Entity numbers of every row of <paramref name="keys"/>, adding new entities.</summary>
     public int[] Assign(Column[] keys, int rows)
     {
+        if (_byLong is not null) return AssignSingle(_byLong, keys[0].Int64, keys[0], rows);
+        if (_byString is not null) return AssignSingle(_byString, (string[])keys[0].Values, keys[0], rows);
         var ids = new int[rows];
         for (var row = 0; row < rows; row++)
         {
@@ -58,6 +65,34 @@ internal sealed class EntityIndex(IReadOnlyList<DataKind> kinds)
             ids[row] = id;
         }
         return ids;
+    }
+
+    private int[] AssignSingle<T>(Dictionary<T, int> index, T[] values, Column key, int rows) where T : notnull
+    {
+        var ids = new int[rows];
+        var valid = key.Valid;
+        for (var row = 0; row < rows; row++)
+        {
+            if (valid is not null && !valid[row])
+            {
+                if (_nullId < 0) _nullId = Add(default, valid: false);
+                ids[row] = _nullId;
+                continue;
+            }
+            ref var id = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(index, values[row], out var exists);
+            if (!exists) id = Add(values[row], valid: true);
+            ids[row] = id;
+        }
+        return ids;
+
+        int Add(T? value, bool valid)
+        {
+            _next.Add(-1);
+            _valid[0].Add(valid);
+            _strings[0].Add(valid ? value as string : null);
+            _longs[0].Add(valid && value is long whole ? whole : 0);
+            return _next.Count - 1;
+        }
     }
 
     private bool Equal(int id, Column[] keys, int row)

@@ -281,43 +281,48 @@ public sealed class FeaturePipeline : IDisposable
         {
             var joins = Order.Where(s => s.Operator is BinaryOperator { IsBuilt: false } && Ancestors(_steps, s).All(u => u.Operator.IsReady)).ToList();
             foreach (var join in joins) await BuildAsync(join, read, cancellationToken);
+            // Every step that can learn now does so in one pass per source: those whose upstream is fitted, those whose
+            // fit reads only columns nothing upstream changes (they learn from the source rows), and reducing steps.
             var reducers = Order.Where(s => s.Operator is GroupByOperator { IsReady: false } && Ancestors(_steps, s).All(u => u.Operator.IsReady)).ToList();
-            foreach (var reducer in reducers) await ReduceAsync(reducer, read, cancellationToken);
-            joins.AddRange(reducers);
-            var pending = Order.Where(s => s.Operator is not (BinaryOperator or GroupByOperator) && !s.Operator.IsReady && Ancestors(_steps, s).All(u => u.Operator.IsReady)).ToList();
-            if (pending.Count == 0)
+            var pending = Order.Where(s => s.Operator is not (BinaryOperator or GroupByOperator) && !s.Operator.IsReady
+                && (Ancestors(_steps, s).All(u => u.Operator.IsReady) || FitsOnSource(s))).ToList();
+            if (pending.Count == 0 && reducers.Count == 0)
             {
                 if (joins.Count == 0) break;
                 continue;
             }
             pass++;
-            foreach (var group in pending.GroupBy(s => SourceOf(s.Name)))
+            foreach (var source in pending.Concat(reducers).Select(s => SourceOf(s.Name)).Distinct().ToList())
             {
+                var fitting = pending.Where(s => SourceOf(s.Name) == source).ToList();
+                var onSource = fitting.Where(s => !Ancestors(_steps, s).All(u => u.Operator.IsReady)).ToHashSet();
+                var reducing = reducers.Where(s => SourceOf(s.Name) == source).ToList();
                 Reset();
+                foreach (var reducer in reducing) ((GroupByOperator)reducer.Operator).Begin();
                 var rows = 0L;
-                await foreach (var frame in ReadSource(group.Key, read, cancellationToken))
+                await foreach (var frame in ReadSource(source, read, cancellationToken))
                 {
-                    var outputs = new Dictionary<string, Frame>(StringComparer.Ordinal) { [group.Key] = frame };
-                    foreach (var step in group)
+                    var outputs = new Dictionary<string, Frame>(StringComparer.Ordinal) { [source] = frame };
+                    foreach (var step in fitting.Concat(reducing))
                     {
-                        var input = Evaluate(step.Input, outputs, null);
                         try
                         {
-                            step.Operator.Accumulate(input);
+                            var input = onSource.Contains(step) ? frame : Evaluate(step.Input, outputs, null);
+                            if (step.Operator is GroupByOperator reducer) reducer.Absorb(input);
+                            else step.Operator.Accumulate(input);
                         }
                         catch (TransformException e)
                         {
-                            throw new TransformException(e.Message, e.Column, e.Row is null ? null : rows + e.Row) { Step = step.Name };
+                            throw new TransformException(e.Message, e.Column, e.Row is null ? null : rows + e.Row) { Step = e.Step ?? step.Name };
                         }
                     }
                     rows += frame.RowCount;
                     if (progress is not null) await progress(pass, rows);
                 }
-                foreach (var step in group)
-                {
-                    step.Operator.FinishFit();
-                    Rebind(step);
-                }
+                foreach (var reducer in reducing) ((GroupByOperator)reducer.Operator).Finish();
+                // All learn before any re-binds: re-binding a step starts its accumulators afresh.
+                foreach (var step in fitting) step.Operator.FinishFit();
+                foreach (var step in fitting) Rebind(step);
             }
         }
         // The transform that follows reads the input from its start again.
@@ -358,26 +363,34 @@ public sealed class FeaturePipeline : IDisposable
         ((BinaryOperator)join.Operator).Build(frames.Count == 0 ? Frame.Empty(schema) : frames.Count == 1 ? frames[0] : Frame.Concat(schema, frames));
     }
 
-    /// <summary>Streams a reducing step's whole input through the steps before it into its aggregates.</summary>
-    private async Task ReduceAsync(CompiledStep step, Func<string, CancellationToken, IAsyncEnumerable<Frame>> read, CancellationToken cancellationToken)
+    /// <summary>
+    /// True when every step between the step's source and the step keeps all rows in order and none changes a column the
+    /// step's fit reads: the fit then learns from the source rows as they are, without waiting for those steps' fits.
+    /// </summary>
+    private bool FitsOnSource(CompiledStep step)
     {
-        var reducer = (GroupByOperator)step.Operator;
+        if (step.Operator.FitReads is not { } reads || step.InputSchema is null) return false;
         var source = SourceOf(step.Name);
-        Reset();
-        reducer.Begin();
-        await foreach (var frame in ReadSource(source, read, cancellationToken))
+        // A reducing source is read through its result, which it has only once it has reduced.
+        if (_steps.TryGetValue(source, out var reducer) && !reducer.Operator.IsReady) return false;
+        var name = step.Input;
+        while (name != source)
         {
-            var outputs = new Dictionary<string, Frame>(StringComparer.Ordinal) { [source] = frame };
-            try
-            {
-                reducer.Absorb(Evaluate(step.Input, outputs, null));
-            }
-            catch (TransformException e) when (e.Step is null)
-            {
-                throw new TransformException(e.Message, e.Column, e.Row) { Step = step.Name };
-            }
+            if (!_steps.TryGetValue(name, out var upstream)) return false;
+            if (upstream.Operator is BinaryOperator || upstream.Operator.Reduces || Changes(upstream) is not { } changed || reads.Any(changed.Contains)) return false;
+            name = upstream.Input;
         }
-        reducer.Finish();
+        return true;
+    }
+
+    /// <summary>The columns a row-keeping step adds, removes or replaces; null when it may change rows or does not say.</summary>
+    private static HashSet<string>? Changes(CompiledStep step)
+    {
+        if (step.Operator.ReplacesInPlace is not { } replaced || step.InputSchema is null || step.OutputSchema is null) return null;
+        var changed = new HashSet<string>(replaced, StringComparer.Ordinal);
+        foreach (var name in step.InputSchema.Names) if (step.OutputSchema.Find(name) is null) changed.Add(name);
+        foreach (var name in step.OutputSchema.Names) if (step.InputSchema.Find(name) is null) changed.Add(name);
+        return changed;
     }
 
     /// <summary>Re-binds the steps downstream of a newly fitted one (a fitted vocabulary can add columns).</summary>

@@ -160,6 +160,40 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public async Task FitAsync_LearnsFitsThatReadUnchangedColumns_InTheSamePassAsTheStepsBeforeThem()
+    {
+        // fill changes x: scaled_x must learn from the filled values, after fill. scaled_b and encode read columns no
+        // step before them changes, so they learn in fill's pass, together with the group-by.
+        const string spec = """
+            inputs:
+              events: {dataset: d, table: t}
+            steps:
+              - {name: fill, op: impute, input: events, columns: [x], strategy: median}
+              - {name: scaled_b, op: standardize, columns: [b]}
+              - {name: encode, op: onehot, column: s}
+              - {name: scaled_x, op: standardize, columns: [x]}
+              - {name: per_s, op: groupby, input: events, by: [s], aggregates: {n: "count()"}}
+            output: scaled_x
+            """;
+        using var pipeline = FeaturePipeline.Compile(PipelineSpec.Parse(spec), Inputs);
+        var reads = 0;
+        var state = await pipeline.FitAsync((_, _) => { reads++; return OperatorTests.Batches(Table, 500); });
+        Assert.Equal(2, reads);
+
+        var x = Table["x"];
+        var present = Enumerable.Range(0, Table.RowCount).Where(i => x.IsValid(i) && !double.IsNaN(x.Float64[i])).Select(i => x.Float64[i]).Order().ToList();
+        var median = present.Count % 2 == 1 ? present[present.Count / 2] : (present[present.Count / 2 - 1] + present[present.Count / 2]) / 2;
+        var filled = Enumerable.Range(0, Table.RowCount).Select(i => x.IsValid(i) && !double.IsNaN(x.Float64[i]) ? x.Float64[i] : median).ToList();
+        var steps = JsonNode.Parse(state.ToJson())!["steps"]!;
+        Assert.Equal(median, steps["fill"]!["x"]!.GetValue<double>(), 12);
+        Assert.Equal(filled.Average(), steps["scaled_x"]!["x"]!["offset"]!.GetValue<double>(), 9);
+        Assert.Equal(Table["b"].Int64.Average(), steps["scaled_b"]!["b"]!["offset"]!.GetValue<double>(), 9);
+        Assert.Equal(["encode", "fill", "scaled_b", "scaled_x"], steps.AsObject().Select(p => p.Key).Order());
+        Assert.Contains("s_a", pipeline.OutputSchema.Names);
+        Assert.Equal(Table.RowCount, pipeline.Reduced["per_s"]["n"].Int64.Sum());
+    }
+
+    [Fact]
     public void Compile_ReportsEveryProblem_WithStepAndField()
     {
         const string yaml = """
