@@ -51,7 +51,8 @@ internal static class ParquetTableWriter
                     using (prepared.Batch)
                     {
                         if (prepared.Summary is not null) stats?.Merge(prepared.Summary);
-                        writer.WriteRecordBatch(prepared.Batch, prepared.Batch.Length);
+                        // An empty batch (a filter that kept nothing) would be an empty row group.
+                        if (prepared.Batch.Length > 0) writer.WriteRecordBatch(prepared.Batch, prepared.Batch.Length);
                         rows += prepared.Batch.Length;
                     }
                 }

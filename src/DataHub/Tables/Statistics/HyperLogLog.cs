@@ -15,6 +15,8 @@ internal sealed class HyperLogLog(bool exact = true)
     private HashSet<ulong>? _exact = exact ? [] : null;
     private byte[]? _registers = exact ? null : new byte[Registers];
 
+    private ulong? _last;
+
     public bool IsExact => _exact is not null;
 
     /// <summary>Adds a well-mixed 64-bit hash of a value.</summary>
@@ -22,6 +24,9 @@ internal sealed class HyperLogLog(bool exact = true)
     {
         if (_exact is not null)
         {
+            // Runs of one value (flags, one-hot codes, sorted keys) skip the set.
+            if (hash == _last) return;
+            _last = hash;
             _exact.Add(hash);
             if (_exact.Count <= ExactLimit) return;
             _registers = new byte[Registers];
