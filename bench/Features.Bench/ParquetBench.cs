@@ -107,16 +107,10 @@ internal static class ParquetBench
         var fitSeconds = clock.Elapsed.TotalSeconds;
 
         // Written as a pipeline run writes its output: DataHub's Parquet writer (its encodings, statistics and threads).
-        long rows = 0;
-        await TableIngest.WriteAsync(Path.Combine(directory, "cube_rows.parquet"), ArrowFrames.ToArrowSchema(pipeline.OutputSchema), async (sink, ct) =>
-        {
-            await foreach (var frame in Read(events, schemas["events"], ct))
-            {
-                var result = pipeline.Transform(frame);
-                rows += result.RowCount;
-                await sink.WriteAsync(() => ArrowFrames.ToRecordBatch(result), ct);
-            }
-        }, new TableIngestOptions { Statistics = statistics });
+        var written = await TableIngest.WriteAsync(Path.Combine(directory, "cube_rows.parquet"), ArrowFrames.ToArrowSchema(pipeline.OutputSchema),
+            (sink, ct) => pipeline.TransformIntoAsync(Read(events, schemas["events"], ct), sink, null, null, ct),
+            new TableIngestOptions { Statistics = statistics });
+        var rows = written.RowCount;
         var passSeconds = clock.Elapsed.TotalSeconds - fitSeconds;
         var perUser = pipeline.Reduced["users"];
         await TableIngest.WriteAsync(Path.Combine(directory, "cube_users.parquet"), ArrowFrames.ToArrowSchema(perUser.Schema), async (sink, ct) =>

@@ -76,6 +76,13 @@ public abstract class FeatureOperator
     /// <summary>Forgets what earlier batches left behind (history kept across batches); called before every pass over the input.</summary>
     public virtual void Reset() { }
 
+    /// <summary>
+    /// True when a batch's transform depends on the batches before it (history) or uses a resource one caller at a time
+    /// (an embedded database connection): a pipeline with such a step transforms its batches in order on one thread;
+    /// others transform several batches at once.
+    /// </summary>
+    public virtual bool CarriesStateAcrossBatches => false;
+
     /// <summary>True for reducing steps (group-by): their whole output is computed at fit time and read as a source by the steps after them.</summary>
     public virtual bool Reduces => false;
 

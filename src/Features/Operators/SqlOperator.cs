@@ -17,6 +17,7 @@ public sealed class SqlOperator(Params p) : FeatureOperator, IDisposable
     private string? _tableColumns;
 
     public override string Kind => "sql";
+    public override bool CarriesStateAcrossBatches => true;
     protected override bool HasState => true;
 
     protected override FrameSchema BindCore(FrameSchema input)

@@ -155,6 +155,7 @@ public abstract class HistoryOperator(Params p) : FeatureOperator
     protected long[] LastTime { get; private set; } = [];
 
     protected override bool HasState => true;
+    public override bool CarriesStateAcrossBatches => true;
 
     public override string? OnlineRefusal => "it needs each entity's earlier rows (history), which an online request does not carry";
 

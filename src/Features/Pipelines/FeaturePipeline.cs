@@ -429,6 +429,64 @@ public sealed class FeaturePipeline : IDisposable
         Inputs.ToDictionary(i => i.Key, i => (IReadOnlyList<FieldDef>)i.Value.Fields.ToList()),
         Order.Where(s => s.Operator.IsFitted).ToDictionary(s => s.Name, s => s.Operator.State));
 
+    /// <summary>True when no step of the output's chain carries state from batch to batch, so batches may transform at once.</summary>
+    public bool TransformsInParallel => !Ancestors(_steps, OutputStep).Prepend(OutputStep).Any(s => s.Operator.CarriesStateAcrossBatches);
+
+    /// <summary>
+    /// Transforms every batch of the output's source into a Parquet sink, in order. Where <see cref="TransformsInParallel"/>
+    /// the transforms (and their conversion to Arrow) run on the thread pool, several at once, while this thread reads on;
+    /// otherwise each batch is transformed here and only its conversion moves to the pool. A failure names its row
+    /// counted from the first batch. Returns the rows read; the rows written are the sink's to count, once it has
+    /// written the last batch (transforms may still be running when this returns).
+    /// </summary>
+    public async Task<long> TransformIntoAsync(IAsyncEnumerable<Frame> batches, DataHub.Tables.BatchSink sink,
+        IDictionary<string, StepStats>? stats, Func<long, ValueTask>? progress, CancellationToken cancellationToken)
+    {
+        var parallel = TransformsInParallel;
+        long read = 0;
+        await foreach (var frame in batches.WithCancellation(cancellationToken))
+        {
+            var offset = read;
+            read += frame.RowCount;
+            if (parallel)
+            {
+                await sink.WriteAsync(() =>
+                {
+                    var local = stats is null ? null : new Dictionary<string, StepStats>(StringComparer.Ordinal);
+                    var result = TransformAt(frame, offset, local);
+                    if (local is not null)
+                        lock (stats!)
+                            foreach (var (name, s) in local)
+                            {
+                                if (!stats.TryGetValue(name, out var total)) stats[name] = total = new StepStats();
+                                total.Rows += s.Rows;
+                                total.Elapsed += s.Elapsed;
+                            }
+                    return ArrowFrames.ToRecordBatch(result);
+                }, cancellationToken);
+            }
+            else
+            {
+                var result = TransformAt(frame, offset, stats);
+                if (result.RowCount > 0) await sink.WriteAsync(() => ArrowFrames.ToRecordBatch(result), cancellationToken);
+            }
+            if (progress is not null) await progress(read);
+        }
+        return read;
+    }
+
+    private Frame TransformAt(Frame frame, long offset, IDictionary<string, StepStats>? stats)
+    {
+        try
+        {
+            return Transform(frame, stats);
+        }
+        catch (TransformException e)
+        {
+            throw new TransformException(e.Message, e.Column, e.Row is null ? null : offset + e.Row) { Step = e.Step };
+        }
+    }
+
     /// <summary>Transforms one batch of the output's source through the output's chain.</summary>
     public Frame Transform(Frame source, IDictionary<string, StepStats>? stats = null)
     {

@@ -87,32 +87,25 @@ public sealed class PipelineRunHandler : IRunHandler
             state = state with { Values = values };
 
             var stats = new Dictionary<string, StepStats>(StringComparer.Ordinal);
-            long written = 0, read = 0;
-            // Written straight to a Parquet table: this thread reads and transforms batch after batch while the thread
-            // pool converts earlier results to Arrow and the writer encodes them.
+            // Written straight to a Parquet table while the input is read ahead and batches transform on the thread pool.
             var path = $"{spec.Name}.parquet";
-            var table = await services.GetRequiredService<TableCatalog>().WriteAsync(path, ArrowFrames.ToArrowSchema(pipeline.OutputSchema), async (sink, ct) =>
+            TableEntry table;
+            try
             {
-                // A reducing output step (group-by) is its own source: its result, computed in the fit.
-                var batches = source is null ? Slices(pipeline.Reduced[pipeline.OutputSource]) : pipelines.ReadAsync(source, null, ct);
-                if (source is null) total = Math.Max(1, pipeline.Reduced[pipeline.OutputSource].RowCount);
-                await foreach (var frame in batches.WithCancellation(ct))
+                table = await services.GetRequiredService<TableCatalog>().WriteAsync(path, ArrowFrames.ToArrowSchema(pipeline.OutputSchema), async (sink, ct) =>
                 {
-                    Frame result;
-                    try
-                    {
-                        result = pipeline.Transform(frame, stats);
-                    }
-                    catch (TransformException e)
-                    {
-                        throw Failure(new TransformException(e.Message, e.Column, e.Row is null ? null : read + e.Row) { Step = e.Step });
-                    }
-                    read += frame.RowCount;
-                    written += result.RowCount;
-                    if (result.RowCount > 0) await sink.WriteAsync(() => ArrowFrames.ToRecordBatch(result), ct);
-                    await context.ReportAsync(45 + 45.0 * read / total, $"Transforming: {read:N0} of {total:N0} rows");
-                }
-            }, cancellationToken);
+                    // A reducing output step (group-by) is its own source: its result, computed in the fit.
+                    var batches = source is null ? Slices(pipeline.Reduced[pipeline.OutputSource]) : pipelines.ReadAsync(source, null, ct);
+                    if (source is null) total = Math.Max(1, pipeline.Reduced[pipeline.OutputSource].RowCount);
+                    await pipeline.TransformIntoAsync(batches, sink, stats,
+                        read => context.ReportAsync(45 + 45.0 * read / total, $"Transforming: {read:N0} of {total:N0} rows"), ct);
+                }, cancellationToken);
+            }
+            catch (TransformException e)
+            {
+                throw Failure(e);
+            }
+            var written = table.RowCount;
 
             await context.ReportAsync(92, "Committing the output version");
             var manifest = new ManifestEntry(path, table.ParquetSha256, table.ParquetSize, "application/vnd.apache.parquet");

@@ -147,6 +147,33 @@ public abstract class PipelinesApiTests(CubeAppFixture app)
         var wrongType = await http.PostAsJsonAsync($"{root}/pipelines/churn/transform", new TransformRequest([new JsonObject { ["amount"] = "lots" }]));
         Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
     }
+
+    [Fact]
+    public async Task Run_ThatFailsInATransform_NamesTheStepAndTheRow_AndWritesNoVersion()
+    {
+        var (http, project) = await SetUpAsync();
+        var root = $"/api/projects/{project}/features";
+        // The vocabulary is given, so nothing is learnt; row 3 is the first "IT", which the step refuses.
+        const string strict = """
+            name: strict
+            inputs:
+              events: {dataset: events, table: events.csv}
+            steps:
+              - {name: scale, op: standardize, input: events, columns: [amount]}
+              - {name: encode, op: onehot, column: country, categories: [FR, DE], unknown: error}
+            output: encode
+            """;
+        await Ensure(await http.PostAsJsonAsync($"{root}/pipelines", new PipelineRequest("strict", strict)));
+        var started = await http.PostAsJsonAsync($"{root}/pipelines/strict/runs", new RunRequest("features-out"));
+        var run = (await started.Content.ReadFromJsonAsync<RunDto>())!;
+        await http.GetStringAsync($"/api/runs/{run.Id}/events");
+        run = (await http.GetFromJsonAsync<RunDto>($"/api/runs/{run.Id}"))!;
+        Assert.Equal("failed", run.State, ignoreCase: true);
+        Assert.Contains("Step 'encode' failed at row 3", run.Error);
+        Assert.Contains("'IT'", run.Error);
+        var versions = await http.GetFromJsonAsync<JsonElement>($"/api/projects/{project}/datasets/features-out/versions");
+        Assert.Equal(0, versions.GetProperty("items").GetArrayLength());
+    }
 }
 
 /// <summary>The API tests run alone: they host whole servers, and the DuckDB oracle tests would starve their run workers of the CPU.</summary>

@@ -194,6 +194,49 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public async Task TransformIntoAsync_WritesWhatTransformGives_InOrder_AndNamesAFailingRowFromTheFirstBatch()
+    {
+        using var pipeline = FeaturePipeline.Compile(PipelineSpec.Parse(FullPipeline), Inputs);
+        await pipeline.FitAsync((_, _) => OperatorTests.Batches(Table, 1_000));
+        Assert.True(pipeline.TransformsInParallel);
+        var expected = pipeline.Transform(Table);
+        var file = Path.Combine(Path.GetTempPath(), $"cube-transform-{Guid.NewGuid():N}.parquet");
+        try
+        {
+            var stats = new Dictionary<string, StepStats>();
+            var result = await DataHub.Tables.TableIngest.WriteAsync(file, ArrowFrames.ToArrowSchema(pipeline.OutputSchema),
+                (sink, ct) => pipeline.TransformIntoAsync(OperatorTests.Batches(Table, 97), sink, stats, null, ct));
+            Assert.Equal(expected.RowCount, result.RowCount);
+            Assert.Equal(expected.RowCount, stats[pipeline.Spec.Output].Rows);
+            using var reader = DataHub.Tables.TableReader.Open(file);
+            var frames = new List<Frame>();
+            await foreach (var batch in reader.ReadAsync()) using (batch) frames.Add(ArrowFrames.ToFrame(batch, pipeline.OutputSchema));
+            var written = Frame.Concat(pipeline.OutputSchema, frames);
+            Assert.Equal(RowJson.ToRows(expected).Select(r => r.ToJsonString()), RowJson.ToRows(written).Select(r => r.ToJsonString()));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        // A vocabulary given up front and no unknowns allowed: the first row outside it fails, counted across batches.
+        const string strict = """
+            inputs:
+              events: {dataset: d, table: t}
+            steps:
+              - {name: encode, op: onehot, input: events, column: s, categories: [a, b, c, Bb, dd], unknown: error}
+            output: encode
+            """;
+        using var failing = FeaturePipeline.Compile(PipelineSpec.Parse(strict), Inputs);
+        var first = Enumerable.Range(0, Table.RowCount).First(i => Table["s"].String[i] == "e");
+        var sink = Path.Combine(Path.GetTempPath(), $"cube-transform-{Guid.NewGuid():N}.parquet");
+        var error = await Assert.ThrowsAsync<Cube.Features.Operators.TransformException>(() => DataHub.Tables.TableIngest.WriteAsync(sink, ArrowFrames.ToArrowSchema(failing.OutputSchema),
+            (s, ct) => failing.TransformIntoAsync(OperatorTests.Batches(Table, 97), s, null, null, ct)));
+        Assert.Equal(("encode", (long?)first), (error.Step, error.Row));
+        Assert.False(File.Exists(sink));
+    }
+
+    [Fact]
     public void Compile_ReportsEveryProblem_WithStepAndField()
     {
         const string yaml = """
