@@ -15,7 +15,11 @@ namespace Cube.Features.Apis;
 
 public sealed record ScheduleRequest(
     string? Name, string? Pipeline, string? Cron, string? TimeZone, string? OutputDataset, int? PipelineVersion,
-    Dictionary<string, ScheduleInput>? Inputs, int? MaxConcurrentRuns, int? MaxRetries, int? RetryDelaySeconds, bool? SkipWhenUnchanged, bool? Enabled);
+    Dictionary<string, ScheduleInput>? Inputs, int? MaxConcurrentRuns, int? MaxRetries, int? RetryDelaySeconds, bool? SkipWhenUnchanged, bool? Enabled)
+{
+    /// <summary>Values for the pipeline's declared parameters (<c>{{params.NAME}}</c>) on every fire; the others keep their defaults.</summary>
+    public Dictionary<string, string>? Parameters { get; init; }
+}
 
 public sealed record ScheduleDto(
     Guid Id, string Name, string Pipeline, int? PipelineVersion, string Cron, string TimeZone, string OutputDataset, IReadOnlyDictionary<string, ScheduleInput> Inputs,
@@ -24,6 +28,8 @@ public sealed record ScheduleDto(
 {
     /// <summary>The next cron occurrences after the next fire (up to four more), so a screen can show what is coming; empty when paused.</summary>
     public IReadOnlyList<DateTimeOffset> UpcomingFires { get; init; } = [];
+    /// <summary>Values the schedule gives the pipeline's declared parameters on every fire.</summary>
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>One fire: its trigger (cron, manual, backfill, retry), logical date, outcome and run.</summary>
@@ -234,7 +240,10 @@ public static class SchedulesApi
         }
         if (errors.Count > 0) throw new ValidationException(errors);
         return new ScheduleSettings(request.Pipeline!, request.Cron!, request.TimeZone, request.OutputDataset!, request.PipelineVersion,
-            request.Inputs ?? [], request.MaxConcurrentRuns ?? 1, request.MaxRetries ?? 0, request.RetryDelaySeconds ?? 60, request.SkipWhenUnchanged ?? false, request.Enabled ?? true);
+            request.Inputs ?? [], request.MaxConcurrentRuns ?? 1, request.MaxRetries ?? 0, request.RetryDelaySeconds ?? 60, request.SkipWhenUnchanged ?? false, request.Enabled ?? true)
+        {
+            Parameters = request.Parameters ?? [],
+        };
     }
 
     private static async Task<ScheduleDto> DtoAsync(ScheduleEntity schedule, FeaturesDbContext db, CancellationToken cancellationToken) =>
@@ -245,6 +254,7 @@ public static class SchedulesApi
         s.RetryDelaySeconds, s.SkipWhenUnchanged, s.LastFireAt, s.NextFireAt, s.LastOutcome, s.CreatedAt, s.UpdatedAt)
     {
         UpcomingFires = Upcoming(s),
+        Parameters = ScheduleService.Parameters(s),
     };
 
     private static List<DateTimeOffset> Upcoming(ScheduleEntity s)

@@ -21,6 +21,8 @@ public sealed class ScheduleEntity
     public int? PipelineVersion { get; set; }
     /// <summary>Per-input overrides of the spec's version or tag, as JSON (<c>{"events": {"tag": "prod"}}</c>); tags resolve at fire time.</summary>
     public string InputsJson { get; set; } = "{}";
+    /// <summary>Values for the spec's declared parameters on every fire (JSON object of text); the others keep their defaults.</summary>
+    public string ParametersJson { get; set; } = "{}";
     public bool Enabled { get; set; } = true;
     public int MaxConcurrentRuns { get; set; } = 1;
     /// <summary>How many times a failed run is run again (0: never).</summary>

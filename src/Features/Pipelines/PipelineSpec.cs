@@ -36,8 +36,14 @@ public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, Input
 
     private static readonly HashSet<string> Reserved = ["name", "op", "input", "right"];
 
+    /// <summary>
+    /// True for a spec a run's values were filled into: its strings are final, so braces left in them (written as a quoted
+    /// placeholder, <c>{{ '{{' }}</c>) are text, not placeholders.
+    /// </summary>
+    public bool Rendered { get; init; }
+
     /// <summary>Whether any string the run parameters fill in holds a placeholder (such specs render differently per run).</summary>
-    public bool IsTemplated => SpecTemplate.Strings(this).Any(s => SpecTemplate.HasPlaceholder(s.Text));
+    public bool IsTemplated => !Rendered && SpecTemplate.Strings(this).Any(s => SpecTemplate.HasPlaceholder(s.Text));
 
     /// <summary>Parses YAML or JSON (JSON is YAML, so one parser reads both). Problems are <see cref="PipelineValidationException"/>s.</summary>
     public static PipelineSpec Parse(string text)
@@ -52,12 +58,14 @@ public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, Input
             throw new PipelineValidationException([new PipelineError(null, e.Key, e.Key is null ? e.Message.Replace("The text does not parse", "The spec does not parse", StringComparison.Ordinal) : e.Message)]);
         }
         if (root is not JsonObject obj) throw new PipelineValidationException([new PipelineError(null, null, "The spec must be a mapping with 'name', 'inputs', 'steps' and 'output'.")]);
+        if (obj.ContainsKey("rendered")) throw new PipelineValidationException([new PipelineError(null, "rendered", "'rendered' marks a spec a run filled in; it is not written by hand.")]);
         return FromJson(obj);
     }
 
     public static PipelineSpec FromJson(JsonObject obj)
     {
         var errors = new List<PipelineError>();
+        var rendered = obj["rendered"] is JsonValue r && r.TryGetValue<bool>(out var flag) && flag;
         var name = Text(obj, "name") ?? "pipeline";
         var inputs = new Dictionary<string, InputSpec>(StringComparer.Ordinal);
         if (obj["inputs"] is JsonObject inputMap)
@@ -70,7 +78,7 @@ public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, Input
                     string? versionText = null;
                     if (input["version"] is JsonValue v)
                     {
-                        if (v.GetValueKind() == JsonValueKind.String && SpecTemplate.HasPlaceholder(v.GetValue<string>())) versionText = v.GetValue<string>();
+                        if (!rendered && v.GetValueKind() == JsonValueKind.String && SpecTemplate.HasPlaceholder(v.GetValue<string>())) versionText = v.GetValue<string>();
                         else if (v.GetValueKind() == JsonValueKind.String && int.TryParse(v.GetValue<string>(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed) && parsed > 0) version = parsed;
                         else if ((v.TryGetValue<long>(out var n) || (v.TryGetValue<int>(out var i32) && (n = i32) > 0)) && n is > 0 and < int.MaxValue) version = (int)n;
                         else errors.Add(new PipelineError(null, $"inputs.{key}.version", "'version' must be a positive whole number."));
@@ -118,8 +126,8 @@ public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, Input
         PublishSpec? publish = null;
         if (obj["publish"] is JsonObject publishNode) publish = new PublishSpec(Text(publishNode, "tag"), Text(publishNode, "message"));
         else if (obj["publish"] is not null) errors.Add(new PipelineError(null, "publish", "'publish' must be a mapping with 'tag' and/or 'message'."));
-        var spec = new PipelineSpec(name, inputs, steps, output ?? "") { Parameters = declared, Publish = publish };
-        errors.AddRange(SpecTemplate.Check(spec));
+        var spec = new PipelineSpec(name, inputs, steps, output ?? "") { Parameters = declared, Publish = publish, Rendered = rendered };
+        if (!rendered) errors.AddRange(SpecTemplate.Check(spec));
         if (errors.Count > 0) throw new PipelineValidationException(errors);
         return spec;
     }
@@ -143,6 +151,7 @@ public sealed record PipelineSpec(string Name, IReadOnlyDictionary<string, Input
         var json = new JsonObject { ["name"] = Name, ["inputs"] = inputs, ["steps"] = steps, ["output"] = Output };
         if (Parameters.Count > 0) json["params"] = new JsonObject(Parameters.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value)));
         if (Publish is not null) json["publish"] = new JsonObject { ["tag"] = Publish.Tag, ["message"] = Publish.Message };
+        if (Rendered) json["rendered"] = true;
         return json;
     }
 

@@ -19,11 +19,12 @@ public sealed record RunValues(string Ds, DateTimeOffset Ts, IReadOnlyDictionary
 /// <summary>
 /// Run parameters in specs. Placeholders may appear in the string values a run fills in: input datasets, tables, tags
 /// and versions, step parameters (filter and derive expressions, constants, ...) and the publish tag and message; step
-/// names, operators and wiring stay fixed so the DAG is the same for every run.
+/// names, operators and wiring stay fixed so the DAG is the same for every run. A quoted placeholder is literal text:
+/// <c>{{ '{{' }}</c> writes <c>{{</c> (in a regular expression, say).
 /// </summary>
 public static partial class SpecTemplate
 {
-    [GeneratedRegex(@"\{\{\s*([^{}]*?)\s*\}\}")]
+    [GeneratedRegex(@"\{\{\s*(?:'(?<literal>[^']*)'|(?<name>[^{}']*?))\s*\}\}")]
     private static partial Regex Placeholder();
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
@@ -114,7 +115,8 @@ public static partial class SpecTemplate
         {
             foreach (Match match in Placeholder().Matches(text))
             {
-                var name = match.Groups[1].Value;
+                if (match.Groups["literal"].Success) continue;
+                var name = match.Groups["name"].Value;
                 if (known.Contains(name, StringComparer.Ordinal)) continue;
                 var hint = name.StartsWith(ParamsPrefix, StringComparison.Ordinal) && spec.Parameters.Count == 0
                     ? " Declare it under 'params' with a default."
@@ -155,7 +157,7 @@ public static partial class SpecTemplate
     /// <summary>The spec with every placeholder replaced by its value for the run; the result holds no placeholder.</summary>
     public static PipelineSpec Render(PipelineSpec spec, RunValues values)
     {
-        string Fill(string text) => Placeholder().Replace(text, m => m.Groups[1].Value switch
+        string Fill(string text) => Placeholder().Replace(text, m => m.Groups["literal"].Success ? m.Groups["literal"].Value : m.Groups["name"].Value switch
         {
             "ds" => values.Ds,
             "ts" => values.TsText(),
@@ -178,6 +180,7 @@ public static partial class SpecTemplate
         }
         var json = spec.ToJson();
         json["inputs"] = inputs;
+        json["rendered"] = true;
         foreach (var step in json["steps"]!.AsArray().OfType<JsonObject>())
             foreach (var key in step.Select(p => p.Key).Where(k => k is not ("name" or "op" or "input" or "right")).ToList())
                 step[key] = FillNode(step[key], Fill);

@@ -206,6 +206,7 @@ public sealed partial class ScheduleService
             ScheduleId = d.Schedule.Id,
             LogicalDate = fire.LogicalDate,
             Ds = CronSchedule.Parse(d.Schedule.Cron, d.Schedule.TimeZone).Ds(fire.LogicalDate),
+            Parameters = Parameters(d.Schedule) is { Count: > 0 } values ? values : null,
         }));
     }
 
@@ -222,7 +223,7 @@ public sealed partial class ScheduleService
             ?? throw new NotFoundException("Pipeline version", $"{pipeline.Name} v{number}");
         var template = PipelineSpec.FromJson(System.Text.Json.Nodes.JsonNode.Parse(version.SpecJson)!.AsObject());
         var ds = CronSchedule.Parse(schedule.Cron, schedule.TimeZone).Ds(logicalDate);
-        var spec = SpecTemplate.Render(template, pipelines.Values(template, ds, null, logicalDate));
+        var spec = SpecTemplate.Render(template, pipelines.Values(template, ds, Parameters(schedule), logicalDate));
         var overrides = Inputs(schedule);
         var missing = overrides.Keys.FirstOrDefault(k => !spec.Inputs.ContainsKey(k));
         if (missing is not null) throw new UnprocessableException($"Pipeline '{pipeline.Name}' v{number} has no input '{missing}' that the schedule overrides.");

@@ -16,7 +16,11 @@ public sealed record ScheduleInput(int? Version, string? Tag);
 /// <summary>What a schedule is, as validated from a request.</summary>
 public sealed record ScheduleSettings(
     string Pipeline, string Cron, string? TimeZone, string OutputDataset, int? PipelineVersion, IReadOnlyDictionary<string, ScheduleInput> Inputs,
-    int MaxConcurrentRuns, int MaxRetries, int RetryDelaySeconds, bool SkipWhenUnchanged, bool Enabled);
+    int MaxConcurrentRuns, int MaxRetries, int RetryDelaySeconds, bool SkipWhenUnchanged, bool Enabled)
+{
+    /// <summary>Values for the pipeline's declared parameters on every fire.</summary>
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>
 /// Schedules of feature pipelines: their definitions, and every decision that starts runs for them — cron fires,
@@ -53,6 +57,8 @@ public sealed partial class ScheduleService(
         var spec = PipelineSpec.FromJson(System.Text.Json.Nodes.JsonNode.Parse(version.SpecJson)!.AsObject());
         foreach (var input in settings.Inputs.Keys.Where(k => !spec.Inputs.ContainsKey(k)))
             throw new ValidationException($"inputs.{input}", $"Pipeline '{pipeline.Name}' v{number} has no input '{input}' (inputs: {string.Join(", ", spec.Inputs.Keys)}).");
+        // Undeclared names and values holding placeholders answer 400 naming parameters.NAME, as a run request does.
+        SpecTemplate.Values(spec, null, time.GetUtcNow(), settings.Parameters);
         try
         {
             await datasets.DatasetAsync(projectId, settings.OutputDataset, cancellationToken);
@@ -77,6 +83,7 @@ public sealed partial class ScheduleService(
         schedule.TimeZone = cron.Zone.Id;
         schedule.OutputDataset = settings.OutputDataset;
         schedule.InputsJson = JsonSerializer.Serialize(settings.Inputs, Json);
+        schedule.ParametersJson = JsonSerializer.Serialize(settings.Parameters, Json);
         schedule.MaxConcurrentRuns = settings.MaxConcurrentRuns;
         schedule.MaxRetries = settings.MaxRetries;
         schedule.RetryDelaySeconds = settings.RetryDelaySeconds;
@@ -213,6 +220,9 @@ public sealed partial class ScheduleService(
 
     internal static IReadOnlyDictionary<string, ScheduleInput> Inputs(ScheduleEntity schedule) =>
         JsonSerializer.Deserialize<Dictionary<string, ScheduleInput>>(schedule.InputsJson, Json) ?? [];
+
+    internal static IReadOnlyDictionary<string, string> Parameters(ScheduleEntity schedule) =>
+        JsonSerializer.Deserialize<Dictionary<string, string>>(schedule.ParametersJson, Json) ?? [];
 
     internal static IReadOnlyDictionary<string, int>? ResolvedInputs(ScheduleFire fire) =>
         fire.InputsJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, int>>(fire.InputsJson, Json);

@@ -139,6 +139,29 @@ public abstract class RunParametersApiTests(CubeAppFixture app)
         var progress = (await h.Http.GetFromJsonAsync<BackfillDto>($"{h.Root}/schedules/perday/backfills/{backfill.Id}"))!;
         Assert.Equal((3, 3, true), (progress.Completed, progress.Succeeded, progress.Done));
     }
+
+    [Fact]
+    public async Task Schedule_GivesItsParameterValuesToEveryFire_AndRefusesUndeclaredOnes()
+    {
+        var h = await SetUpAsync(app);
+        await ScheduleHarness.Ensure(await h.Http.PostAsJsonAsync($"{h.Root}/pipelines", new PipelineRequest("perday", PerDay)));
+        var request = ScheduleHarness.Request("perday", "0 3 * * *", "UTC") with { Pipeline = "perday" };
+
+        var typo = await h.Http.PostAsJsonAsync($"{h.Root}/schedules", request with { Parameters = new() { ["min_amont"] = "5" } });
+        var problem = await ProblemAsync(typo, HttpStatusCode.BadRequest);
+        Assert.Contains("min_amount", problem.GetProperty("errors").GetProperty("parameters.min_amont")[0].GetString());
+
+        await h.CreateScheduleAsync(request with { Parameters = new() { ["min_amount"] = "5" } });
+        var schedule = (await h.Http.GetFromJsonAsync<ScheduleDto>($"{h.Root}/schedules/perday"))!;
+        Assert.Equal("5", schedule.Parameters["min_amount"]);
+        var day = new DateTimeOffset(2030, 1, 2, 0, 0, 0, TimeSpan.Zero);
+        await ScheduleHarness.Ensure(await h.Http.PostAsJsonAsync($"{h.Root}/schedules/perday/backfills", new BackfillRequest(day, day.AddHours(12))));
+        var fire = Assert.Single((await h.Http.GetFromJsonAsync<List<FireDto>>($"{h.Root}/schedules/perday/fires"))!);
+        var run = await h.ExecuteAsync(fire.RunId!.Value);
+        Assert.True(run.State == RunState.Succeeded, run.Error);
+        var output = await OutputAsync(h, "ds-2030-01-02");
+        Assert.Equal((2L, "Events of 2030-01-02 above 5"), (output.Rows, output.Message));
+    }
 }
 
 [Collection(nameof(ApiCollection))]

@@ -63,6 +63,28 @@ public sealed class SpecTemplateTests
     }
 
     [Fact]
+    public void Render_WritesAQuotedPlaceholderAsLiteralText()
+    {
+        var spec = PipelineSpec.Parse("""
+            name: literal
+            inputs: {events: {dataset: events, table: events.csv}}
+            steps:
+              - {name: code, op: filter, input: events, expr: "contains(note, '{{ '{{' }}') or day == '{{ds}}'"}
+            output: code
+            publish: {message: "Braces {{'{{'}}ds}} stay, {{ds}} is filled"}
+            """);
+        var rendered = SpecTemplate.Render(spec, SpecTemplate.Values(spec, "2030-01-02", DateTimeOffset.UnixEpoch, null));
+        Assert.Equal("contains(note, '{{') or day == '2030-01-02'", rendered.Steps[0].Params["expr"]!.GetValue<string>());
+        Assert.Equal("Braces {{ds}} stay, 2030-01-02 is filled", rendered.Publish!.Message);
+        // Stored and read back (a schedule keeps the spec it ran), the braces stay text.
+        var stored = PipelineSpec.FromJson(rendered.ToJson());
+        Assert.False(stored.IsTemplated);
+        Assert.Equal(rendered.Publish.Message, stored.Publish!.Message);
+        var handWritten = Assert.Throws<PipelineValidationException>(() => PipelineSpec.Parse("rendered: true\nname: p\ninputs: {a: {dataset: d, table: t}}\nsteps:\n  - {name: f, op: filter, expr: \"x > 1\"}\n"));
+        Assert.Equal("rendered", Assert.Single(handWritten.Errors).Field);
+    }
+
+    [Fact]
     public void Values_RefusesUndeclaredParametersAndBadDates_NamingThem()
     {
         var spec = PipelineSpec.Parse(Spec.Replace("{{params.v}}", "3", StringComparison.Ordinal));

@@ -3508,6 +3508,10 @@ export interface components {
             updatedAt: string;
             /** @description The next cron occurrences after the next fire (up to four more), so a screen can show what is coming; empty when paused. */
             upcomingFires?: string[];
+            /** @description Values the schedule gives the pipeline's declared parameters on every fire. */
+            parameters?: {
+                [key: string]: string;
+            };
         };
         /** @description An override of one pipeline input for a schedule: a fixed version number or a tag resolved at every fire. */
         ScheduleInput: {
@@ -3534,6 +3538,10 @@ export interface components {
             retryDelaySeconds: null | number;
             skipWhenUnchanged: null | boolean;
             enabled: null | boolean;
+            /** @description Values for the pipeline's declared parameters (`{{params.NAME}}`) on every fire; the others keep their defaults. */
+            parameters?: null | {
+                [key: string]: string;
+            };
         };
         /** @description Cluster placement: queue (Volcano), priority class, node selector and tolerations (GPU or edge node pools). */
         Scheduling: {

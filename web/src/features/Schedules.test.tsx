@@ -1,6 +1,6 @@
 import { configure, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, vi } from 'vitest';
-import { backfillRange, requestOf, Schedules } from './Schedules';
+import { backfillRange, draftOf, parseParameters, requestOf, Schedules } from './Schedules';
 
 afterEach(() => { vi.unstubAllGlobals(); });
 configure({ asyncUtilTimeout: 8000 });
@@ -83,7 +83,7 @@ describe('Schedules', { timeout: 30_000 }, () => {
     expect(screen.queryByRole('form', { name: 'New schedule' })).toBeNull();
     expect(sent.filter(s => s.method === 'POST')[1]!.body).toEqual({
       name: 'nightly', pipeline: 'churn', cron: '0 3 * * *', timeZone: 'UTC', outputDataset: 'out', pipelineVersion: null, inputs: null,
-      maxConcurrentRuns: 2, maxRetries: 0, retryDelaySeconds: 60, skipWhenUnchanged: true, enabled: true,
+      maxConcurrentRuns: 2, maxRetries: 0, retryDelaySeconds: 60, skipWhenUnchanged: true, enabled: true, parameters: {},
     });
   });
 
@@ -120,8 +120,11 @@ describe('Schedules', { timeout: 30_000 }, () => {
 
   it('keeps the pinned version, input overrides and paused state when a schedule is edited', () => {
     const existing = { ...schedule('nightly', 'churn', false), pipelineVersion: 3, inputs: { events: { version: null, tag: 'prod' } } };
-    const body = requestOf({ name: 'nightly', cron: ' 0 4 * * * ', timeZone: '', outputDataset: 'out', maxConcurrentRuns: 1, maxRetries: 0, retryDelaySeconds: 60, skipWhenUnchanged: false }, 'churn', existing);
+    const body = requestOf({ name: 'nightly', cron: ' 0 4 * * * ', timeZone: '', outputDataset: 'out', maxConcurrentRuns: 1, maxRetries: 0, retryDelaySeconds: 60, skipWhenUnchanged: false, parameters: 'min_amount = 5\n\nfilter=a=b' }, 'churn', existing);
     expect(body).toMatchObject({ cron: '0 4 * * *', timeZone: 'UTC', pipelineVersion: 3, inputs: { events: { tag: 'prod' } }, enabled: false });
+    expect(body.parameters).toEqual({ min_amount: '5', filter: 'a=b' });
+    expect(draftOf({ ...existing, parameters: { region: 'DE' } }).parameters).toBe('region=DE');
+    expect(parseParameters('')).toEqual({});
     expect(backfillRange('2030-02-01', '2030-02-01')).toEqual({ from: '2030-02-01T00:00:00Z', to: '2030-02-01T23:59:59Z' });
   });
 });

@@ -8,16 +8,32 @@ type Backfill = Schemas['BackfillDto'];
 export interface ScheduleDraft {
   name: string; cron: string; timeZone: string; outputDataset: string;
   maxConcurrentRuns: number; maxRetries: number; retryDelaySeconds: number; skipWhenUnchanged: boolean;
+  /** Values for the pipeline's declared parameters, one `name=value` per line. */
+  parameters: string;
 }
 
 export const emptyDraft: ScheduleDraft = {
   name: '', cron: '0 3 * * *', timeZone: 'UTC', outputDataset: '', maxConcurrentRuns: 1, maxRetries: 0, retryDelaySeconds: 60, skipWhenUnchanged: false,
+  parameters: '',
 };
+
+/** `name=value` lines as the request's parameter map (blank lines skipped; the value keeps everything after the first `=`). */
+export function parseParameters(text: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const at = line.indexOf('=');
+    if (line.trim() === '') continue;
+    if (at < 0) values[line.trim()] = '';
+    else values[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  }
+  return values;
+}
 
 export function draftOf(s: Schedule): ScheduleDraft {
   return {
     name: s.name, cron: s.cron, timeZone: s.timeZone, outputDataset: s.outputDataset, maxConcurrentRuns: s.maxConcurrentRuns,
     maxRetries: s.maxRetries, retryDelaySeconds: s.retryDelaySeconds, skipWhenUnchanged: s.skipWhenUnchanged,
+    parameters: Object.entries(s.parameters ?? {}).map(([k, v]) => `${k}=${v}`).join('\n'),
   };
 }
 
@@ -27,6 +43,7 @@ export function requestOf(draft: ScheduleDraft, pipeline: string, existing?: Sch
     name: draft.name.trim(), pipeline, cron: draft.cron.trim(), timeZone: draft.timeZone.trim() || 'UTC', outputDataset: draft.outputDataset.trim(),
     pipelineVersion: existing?.pipelineVersion ?? null, inputs: existing?.inputs ?? null, maxConcurrentRuns: draft.maxConcurrentRuns,
     maxRetries: draft.maxRetries, retryDelaySeconds: draft.retryDelaySeconds, skipWhenUnchanged: draft.skipWhenUnchanged, enabled: existing?.enabled ?? true,
+    parameters: parseParameters(draft.parameters),
   };
 }
 
@@ -72,7 +89,8 @@ export function Schedules({ slug, pipeline, canWrite, refreshMs = 1000 }: { slug
           <thead><tr><th>Name</th><th>Cron</th><th>Next runs</th><th>Last run</th><th>State</th>{canWrite && <th>Actions</th>}</tr></thead>
           <tbody>{schedules.map(s => (
             <tr key={s.id} data-testid="schedule-row" data-name={s.name} data-enabled={String(s.enabled)}>
-              <td>{s.name}<div className="muted">{`→ ${s.outputDataset}`}</div></td>
+              <td>{s.name}<div className="muted">{`→ ${s.outputDataset}`}</div>
+                {Object.keys(s.parameters ?? {}).length > 0 && <div className="muted">{Object.entries(s.parameters ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')}</div>}</td>
               <td><code>{s.cron}</code> <span className="muted">{s.timeZone}</span></td>
               <td>{s.enabled && s.nextFireAt
                 ? <ul className="next-fires" aria-label={`Next runs of ${s.name}`}>{[s.nextFireAt, ...(s.upcomingFires ?? [])].map(f => <li key={f}>{when(f)}</li>)}</ul>
@@ -147,6 +165,7 @@ export function ScheduleForm({ initial, existing, onSubmit, onCancel }: {
       <label>Runs at once <input aria-label="Runs at once" type="number" min={1} max={100} value={draft.maxConcurrentRuns} onChange={e => set('maxConcurrentRuns', Number(e.target.value))} /></label>
       <label>Retries <input aria-label="Retries" type="number" min={0} max={10} value={draft.maxRetries} onChange={e => set('maxRetries', Number(e.target.value))} /></label>
       <label>Retry delay (s) <input aria-label="Retry delay" type="number" min={1} max={86400} value={draft.retryDelaySeconds} onChange={e => set('retryDelaySeconds', Number(e.target.value))} /></label>
+      <label>Parameters <textarea aria-label="Schedule parameters" rows={2} value={draft.parameters} placeholder="min_amount=5" onChange={e => set('parameters', e.target.value)} /></label>
       <label><input type="checkbox" aria-label="Skip when inputs are unchanged" checked={draft.skipWhenUnchanged} onChange={e => set('skipWhenUnchanged', e.target.checked)} /> Skip when inputs are unchanged</label>
       {error && <p role="alert" className="error">{error}</p>}
       <p>

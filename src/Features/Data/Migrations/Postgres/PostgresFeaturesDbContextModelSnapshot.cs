@@ -205,6 +205,10 @@ namespace Cube.Features.Data.Migrations.Postgres
                     b.Property<Guid>("OwnerId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("ParametersJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<Guid>("PipelineId")
                         .HasColumnType("uuid");
 

@@ -200,6 +200,10 @@ namespace Cube.Features.Data.Migrations.Sqlite
                     b.Property<Guid>("OwnerId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ParametersJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("PipelineId")
                         .HasColumnType("TEXT");
 
