@@ -217,15 +217,7 @@ public static class ArrowFrames
                 return new BooleanArray(new ArrowBuffer(bits), validity, length, nulls, 0);
             }
             case DataKind.String:
-            {
-                var builder = new StringArray.Builder().Reserve(length);
-                foreach (var value in column.String)
-                {
-                    if (value is null) builder.AppendNull();
-                    else builder.Append(value);
-                }
-                return builder.Build();
-            }
+                return StringsToArrow(column.String, validity, nulls);
             case DataKind.StringList:
             {
                 var builder = new ListArray.Builder(StringType.Default);
@@ -247,6 +239,36 @@ public static class ArrowFrames
             default:
                 throw new ArgumentOutOfRangeException(nameof(column));
         }
+    }
+
+    /// <summary>
+    /// Offsets, then the UTF-8 bytes, each written in one pass; a value repeated by reference (rows of a dictionary-decoded
+    /// column share one string per entry) is measured once per run.
+    /// </summary>
+    private static StringArray StringsToArrow(string?[] values, ArrowBuffer validity, int nulls)
+    {
+        var offsets = new int[values.Length + 1];
+        long total = 0;
+        string? last = null;
+        var lastBytes = 0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (values[i] is { } value)
+            {
+                if (!ReferenceEquals(value, last))
+                {
+                    last = value;
+                    lastBytes = System.Text.Encoding.UTF8.GetByteCount(value);
+                }
+                total += lastBytes;
+                if (total > int.MaxValue) throw new InvalidOperationException("A batch's text column holds more than 2 GB; use smaller batches.");
+            }
+            offsets[i + 1] = (int)total;
+        }
+        var bytes = new byte[total];
+        for (var i = 0; i < values.Length; i++)
+            if (values[i] is { } value) System.Text.Encoding.UTF8.GetBytes(value, bytes.AsSpan(offsets[i], offsets[i + 1] - offsets[i]));
+        return new StringArray(values.Length, new ArrowBuffer(MemoryMarshal.AsBytes(offsets.AsSpan()).ToArray()), new ArrowBuffer(bytes), validity, nulls, 0);
     }
 
     /// <summary>Offsets, then the index and value children written in one pass each; a null row is an empty slot.</summary>

@@ -115,6 +115,8 @@ internal sealed class JoinLayout
 internal sealed class KeyIndex
 {
     private readonly Column[] _keys;
+    // One whole-number key (ids, the usual entity key) is looked up by value; other keys by hash chains.
+    private readonly Dictionary<long, int>? _byLong;
     private readonly Dictionary<ulong, int> _head = [];
     private readonly List<int> _nextGroup = [];
     private readonly List<int> _groupRow = [];
@@ -123,6 +125,27 @@ internal sealed class KeyIndex
     {
         _keys = keys;
         GroupOf = new int[rowCount];
+        if (keys is [{ Kind: DataKind.Int64 or DataKind.Timestamp } key])
+        {
+            _byLong = [];
+            var values = key.Int64;
+            for (var row = 0; row < rowCount; row++)
+            {
+                if (!key.IsValid(row) || (include is not null && !include(row)))
+                {
+                    GroupOf[row] = -1;
+                    continue;
+                }
+                ref var group = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_byLong, values[row], out var exists);
+                if (!exists)
+                {
+                    group = _groupRow.Count;
+                    _groupRow.Add(row);
+                }
+                GroupOf[row] = group;
+            }
+            return;
+        }
         for (var row = 0; row < rowCount; row++)
         {
             if (!AllValid(keys, row) || (include is not null && !include(row)))
@@ -149,7 +172,13 @@ internal sealed class KeyIndex
     public int GroupCount => _groupRow.Count;
 
     /// <summary>The group whose key equals the probe row's, or −1 (also for a null key).</summary>
-    public int Find(Column[] probe, int row) => AllValid(probe, row) ? Find(Hash(probe, row), probe, row) : -1;
+    public int Find(Column[] probe, int row)
+    {
+        if (!AllValid(probe, row)) return -1;
+        // Probe keys of another kind (a text key against whole numbers) never match; the binding refuses such joins anyway.
+        if (_byLong is not null) return probe[0].Kind is DataKind.Int64 or DataKind.Timestamp && _byLong.TryGetValue(probe[0].Int64[row], out var group) ? group : -1;
+        return Find(Hash(probe, row), probe, row);
+    }
 
     /// <summary>Rows of each group, in row order: rows[start[g] .. start[g+1]).</summary>
     public (int[] Start, int[] Rows) Groups()
