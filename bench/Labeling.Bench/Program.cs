@@ -54,7 +54,10 @@ if (provider == "postgres")
         await using var create = new NpgsqlCommand($"CREATE DATABASE {scratch}", admin);
         await create.ExecuteNonQueryAsync();
     }
-    connection = new NpgsqlConnectionStringBuilder(adminConnection) { Database = scratch, MaxPoolSize = 100 }.ConnectionString;
+    // A few connections per core: hundreds of PostgreSQL backends on a small machine spend their time switching and
+    // contending, and the server's default limit (100) leaves no room for anyone else. Annotators queue for a
+    // connection instead, which the latency figures include.
+    connection = new NpgsqlConnectionStringBuilder(adminConnection) { Database = scratch, MaxPoolSize = 8 * Environment.ProcessorCount, Timeout = 60 }.ConnectionString;
 }
 else
 {
