@@ -34,11 +34,14 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
         var now = time.GetUtcNow();
         await ReclaimExpiredAsync(project.Id, now, cancellationToken);
 
-        var current = await CurrentAsync(project.Id, annotatorId, cancellationToken);
-        if (current is not null) return current;
-
-        var returned = await ResumeReturnedAsync(project, annotatorId, now, cancellationToken);
-        if (returned is not null) return returned;
+        // One read finds the live lease or, failing that, the oldest work a reviewer returned.
+        var held = await db.Assignments.AsNoTracking()
+            .Where(a => a.LabelingProjectId == project.Id && a.AnnotatorId == annotatorId && (a.Status == AssignmentStatus.Active || a.Status == AssignmentStatus.Returned))
+            .Join(db.Tasks.AsNoTracking(), a => a.TaskId, t => t.Id, (a, t) => new { Assignment = a, Task = t })
+            .OrderBy(h => h.Assignment.Status == AssignmentStatus.Active ? 0 : 1).ThenBy(h => h.Assignment.FinishedAt)
+            .FirstOrDefaultAsync(cancellationToken);
+        if (held?.Assignment.Status == AssignmentStatus.Active) return new Lease(held.Assignment, held.Task);
+        if (held is not null && await ResumeReturnedAsync(project, held.Assignment.Id, annotatorId, now, cancellationToken) is { } returned) return returned;
 
         // Gold tasks come at the configured rate, counted over the annotator's own assignments so the mix is exact
         // (every fourth task at 0.25) and indistinguishable from ordinary ones in what the annotator receives.
@@ -106,12 +109,8 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
         return current is null ? null : new Lease(current.Assignment, current.Task);
     }
 
-    private async Task<Lease?> ResumeReturnedAsync(LabelingProject project, Guid annotatorId, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<Lease?> ResumeReturnedAsync(LabelingProject project, Guid returned, Guid annotatorId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var returned = await db.Assignments.AsNoTracking()
-            .Where(a => a.LabelingProjectId == project.Id && a.AnnotatorId == annotatorId && a.Status == AssignmentStatus.Returned)
-            .OrderBy(a => a.FinishedAt).Select(a => a.Id).FirstOrDefaultAsync(cancellationToken);
-        if (returned == Guid.Empty) return null;
         var expires = now.AddSeconds(project.LeaseSeconds);
         try
         {
