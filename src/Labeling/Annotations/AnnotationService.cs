@@ -26,11 +26,12 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
     /// <summary>The annotator's hold on the task; annotators only ever see tasks they were given, so anything else is 404.</summary>
     public async Task<(Assignment Assignment, LabelingTask Task)> OwnAsync(LabelingProject project, Guid taskId, Guid annotatorId, CancellationToken cancellationToken)
     {
-        var assignment = await db.Assignments.AsNoTracking()
-            .FirstOrDefaultAsync(a => a.TaskId == taskId && a.AnnotatorId == annotatorId && a.LabelingProjectId == project.Id, cancellationToken)
+        var owned = await db.Assignments.AsNoTracking()
+            .Where(a => a.TaskId == taskId && a.AnnotatorId == annotatorId && a.LabelingProjectId == project.Id)
+            .Join(db.Tasks.AsNoTracking(), a => a.TaskId, t => t.Id, (a, t) => new { Assignment = a, Task = t })
+            .FirstOrDefaultAsync(cancellationToken)
             ?? throw new NotFoundException("Task", taskId.ToString());
-        var task = await db.Tasks.AsNoTracking().FirstAsync(t => t.Id == taskId, cancellationToken);
-        return (assignment, task);
+        return (owned.Assignment, owned.Task);
     }
 
     public Task<Annotation?> FindAsync(Guid taskId, Guid annotatorId, CancellationToken cancellationToken) =>

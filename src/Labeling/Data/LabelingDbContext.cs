@@ -46,8 +46,16 @@ public abstract class LabelingDbContext(DbContextOptions options) : DbContext(op
             });
             e.HasOne<LabelingProject>().WithMany().HasForeignKey(t => t.LabelingProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(t => new { t.LabelingProjectId, t.Ordinal }).IsUnique();
-            e.HasIndex(t => new { t.LabelingProjectId, t.IsGold, t.Priority, t.Ordinal });
-            e.HasIndex(t => new { t.LabelingProjectId, t.IsGold, t.RandomKey });
+            // Next-task walks one of these in the project's order and stops at the first task the annotator has not had.
+            // Only tasks with a free slot are in them (the filter matches the query's "Reserved" < "Required"), so the
+            // walk never passes over full or finished tasks and its cost does not grow with the project's progress.
+            const string open = "\"Reserved\" < \"Required\"";
+            e.HasIndex(t => new { t.LabelingProjectId, t.IsGold, t.Ordinal }).HasFilter(open).HasDatabaseName("ix_labeling_tasks_open_sequential");
+            e.HasIndex(t => new { t.LabelingProjectId, t.IsGold, t.Priority, t.Ordinal }).IsDescending(false, false, true, false).HasFilter(open)
+                .HasDatabaseName("ix_labeling_tasks_open_priority");
+            e.HasIndex(t => new { t.LabelingProjectId, t.IsGold, t.RandomKey, t.Ordinal }).HasFilter(open).HasDatabaseName("ix_labeling_tasks_open_random");
+            // "Is any task left incomplete?", asked whenever a task completes, looks only at incomplete tasks.
+            e.HasIndex(t => new { t.LabelingProjectId, t.IsGold }).HasFilter("\"Completed\" < \"Required\"").HasDatabaseName("ix_labeling_tasks_incomplete");
         });
         modelBuilder.Entity<Assignment>(e =>
         {
@@ -60,6 +68,8 @@ public abstract class LabelingDbContext(DbContextOptions options) : DbContext(op
             e.HasIndex(a => new { a.LabelingProjectId, a.AnnotatorId }).IsUnique().HasFilter("\"Status\" = 'Active'")
                 .HasDatabaseName("ix_labeling_assignments_one_active");
             e.HasIndex(a => new { a.LabelingProjectId, a.Status, a.ExpiresAt });
+            // An annotator's own assignments: the current lease, returned work, the count behind the gold rate.
+            e.HasIndex(a => new { a.LabelingProjectId, a.AnnotatorId, a.Status });
         });
         modelBuilder.Entity<Annotation>(e =>
         {

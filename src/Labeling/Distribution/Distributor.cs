@@ -34,16 +34,23 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
         var now = time.GetUtcNow();
         await ReclaimExpiredAsync(project.Id, now, cancellationToken);
 
-        var current = await CurrentAsync(project.Id, annotatorId, cancellationToken);
-        if (current is not null) return current;
-
-        var returned = await ResumeReturnedAsync(project, annotatorId, now, cancellationToken);
-        if (returned is not null) return returned;
+        // One read finds the live lease or, failing that, the oldest work a reviewer returned.
+        var held = await db.Assignments.AsNoTracking()
+            .Where(a => a.LabelingProjectId == project.Id && a.AnnotatorId == annotatorId && (a.Status == AssignmentStatus.Active || a.Status == AssignmentStatus.Returned))
+            .Join(db.Tasks.AsNoTracking(), a => a.TaskId, t => t.Id, (a, t) => new { Assignment = a, Task = t })
+            .OrderBy(h => h.Assignment.Status == AssignmentStatus.Active ? 0 : 1).ThenBy(h => h.Assignment.FinishedAt)
+            .FirstOrDefaultAsync(cancellationToken);
+        if (held?.Assignment.Status == AssignmentStatus.Active) return new Lease(held.Assignment, held.Task);
+        if (held is not null && await ResumeReturnedAsync(project, held.Assignment.Id, annotatorId, now, cancellationToken) is { } returned) return returned;
 
         // Gold tasks come at the configured rate, counted over the annotator's own assignments so the mix is exact
         // (every fourth task at 0.25) and indistinguishable from ordinary ones in what the annotator receives.
-        var taken = await db.Assignments.CountAsync(a => a.LabelingProjectId == project.Id && a.AnnotatorId == annotatorId, cancellationToken);
-        var wantGold = project.GoldRate > 0 && Math.Floor((taken + 1) * project.GoldRate) > Math.Floor(taken * project.GoldRate);
+        var wantGold = false;
+        if (project.GoldRate > 0)
+        {
+            var taken = await db.Assignments.CountAsync(a => a.LabelingProjectId == project.Id && a.AnnotatorId == annotatorId, cancellationToken);
+            wantGold = Math.Floor((taken + 1) * project.GoldRate) > Math.Floor(taken * project.GoldRate);
+        }
         var lease = wantGold
             ? await TryLeaseAsync(project, annotatorId, gold: true, now, cancellationToken) ?? await TryLeaseAsync(project, annotatorId, gold: false, now, cancellationToken)
             : await TryLeaseAsync(project, annotatorId, gold: false, now, cancellationToken);
@@ -95,19 +102,15 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
 
     private async Task<Lease?> CurrentAsync(Guid projectId, Guid annotatorId, CancellationToken cancellationToken)
     {
-        var active = await db.Assignments.AsNoTracking()
-            .FirstOrDefaultAsync(a => a.LabelingProjectId == projectId && a.AnnotatorId == annotatorId && a.Status == AssignmentStatus.Active, cancellationToken);
-        if (active is null) return null;
-        var task = await db.Tasks.AsNoTracking().FirstAsync(t => t.Id == active.TaskId, cancellationToken);
-        return new Lease(active, task);
+        var current = await db.Assignments.AsNoTracking()
+            .Where(a => a.LabelingProjectId == projectId && a.AnnotatorId == annotatorId && a.Status == AssignmentStatus.Active)
+            .Join(db.Tasks.AsNoTracking(), a => a.TaskId, t => t.Id, (a, t) => new { Assignment = a, Task = t })
+            .FirstOrDefaultAsync(cancellationToken);
+        return current is null ? null : new Lease(current.Assignment, current.Task);
     }
 
-    private async Task<Lease?> ResumeReturnedAsync(LabelingProject project, Guid annotatorId, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<Lease?> ResumeReturnedAsync(LabelingProject project, Guid returned, Guid annotatorId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var returned = await db.Assignments.AsNoTracking()
-            .Where(a => a.LabelingProjectId == project.Id && a.AnnotatorId == annotatorId && a.Status == AssignmentStatus.Returned)
-            .OrderBy(a => a.FinishedAt).Select(a => a.Id).FirstOrDefaultAsync(cancellationToken);
-        if (returned == Guid.Empty) return null;
         var expires = now.AddSeconds(project.LeaseSeconds);
         try
         {
@@ -133,7 +136,8 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             // On SQLite the transaction starts IMMEDIATE (one writer at a time), so this read is current. On PostgreSQL the
             // first attempts lock one candidate row and let concurrent callers skip it instead of queueing behind it;
-            // later attempts read without locking and let the conditional update wait and re-check.
+            // later attempts read without locking and let the conditional update wait and re-check. The candidates are
+            // whole rows, so the leased task needs no second read.
             var candidates = postgres && attempt < 3
                 ? await CandidatesLockedAsync(project, annotatorId, gold, cancellationToken)
                 : await Candidates(project, annotatorId, gold).Take(CandidateBatch).ToListAsync(cancellationToken);
@@ -143,20 +147,23 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
                 continue; // every candidate was locked by a concurrent caller
             }
             Assignment? lease = null;
-            foreach (var taskId in candidates)
+            LabelingTask? leased = null;
+            foreach (var task in candidates)
             {
                 // The overlap guarantee: a slot is taken only while fewer than Required are taken; the check constraint backs it.
-                var taken = await db.Tasks.Where(t => t.Id == taskId && t.Reserved < t.Required)
+                var taken = await db.Tasks.Where(t => t.Id == task.Id && t.Reserved < t.Required)
                     .ExecuteUpdateAsync(s => s.SetProperty(t => t.Reserved, t => t.Reserved + 1), cancellationToken);
                 if (taken == 0) continue;
+                task.Reserved++;
+                leased = task;
                 lease = new Assignment
                 {
-                    LabelingProjectId = project.Id, TaskId = taskId, AnnotatorId = annotatorId, Status = AssignmentStatus.Active,
+                    LabelingProjectId = project.Id, TaskId = task.Id, AnnotatorId = annotatorId, Status = AssignmentStatus.Active,
                     LeasedAt = now, ExpiresAt = now.AddSeconds(project.LeaseSeconds),
                 };
                 break;
             }
-            if (lease is null) continue;
+            if (lease is null || leased is null) continue;
             db.Assignments.Add(lease);
             history.Add(project.Id, lease.TaskId, null, annotatorId, "leased", new { leaseId = lease.Id, expiresAt = lease.ExpiresAt });
             try
@@ -175,13 +182,17 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
                 continue;
             }
             db.ChangeTracker.Clear();
-            var task = await db.Tasks.AsNoTracking().FirstAsync(t => t.Id == lease.TaskId, cancellationToken);
-            return new Lease(lease, task);
+            return new Lease(lease, leased);
         }
         throw new CubeException(503, "Service unavailable", "Too many annotators are asking for tasks at once; retry shortly.").With("retryAfterSeconds", 1);
     }
 
-    private IQueryable<Guid> Candidates(LabelingProject project, Guid annotatorId, bool gold)
+    /// <summary>
+    /// The tasks this annotator may take, in the project's order. Sequential, random and priority order each walk their
+    /// open-task index from the front (see LabelingDbContext), so a call reads about as many rows as the annotator has
+    /// already seen near the front, whatever the project's size or progress.
+    /// </summary>
+    private IQueryable<LabelingTask> Candidates(LabelingProject project, Guid annotatorId, bool gold)
     {
         var pool = db.Tasks.AsNoTracking()
             .Where(t => t.LabelingProjectId == project.Id && t.IsGold == gold && t.Reserved < t.Required)
@@ -194,10 +205,10 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
             TaskOrdering.Uncertainty => pool.OrderBy(t => db.Predictions.Where(p => p.TaskId == t.Id).Max(p => p.Score) ?? Unscored).ThenBy(t => t.Ordinal),
             _ => pool.OrderBy(t => t.Ordinal),
         };
-        return ordered.Select(t => t.Id);
+        return ordered;
     }
 
-    private async Task<IReadOnlyList<Guid>> CandidatesLockedAsync(LabelingProject project, Guid annotatorId, bool gold, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<LabelingTask>> CandidatesLockedAsync(LabelingProject project, Guid annotatorId, bool gold, CancellationToken cancellationToken)
     {
         var order = project.Ordering switch
         {
@@ -209,16 +220,16 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
         // FOR UPDATE SKIP LOCKED: concurrent "next" calls each lock a different candidate instead of all contending for
         // the first; the conditional slot update still decides, so the guarantee does not rest on the lock.
 #pragma warning disable EF1002 // The interpolated part is one of four constant ORDER BY clauses above; values are parameters.
-        return await db.Database.SqlQueryRaw<Guid>(
+        return await db.Tasks.FromSqlRaw(
             $"""
-            SELECT t."Id" AS "Value" FROM labeling_tasks t
+            SELECT t.* FROM labeling_tasks t
             WHERE t."LabelingProjectId" = @p0 AND t."IsGold" = @p1 AND t."Reserved" < t."Required"
               AND NOT EXISTS (SELECT 1 FROM labeling_assignments a WHERE a."TaskId" = t."Id" AND a."AnnotatorId" = @p2)
             ORDER BY {order}
             LIMIT 1 FOR UPDATE OF t SKIP LOCKED
             """,
             new Npgsql.NpgsqlParameter("p0", project.Id), new Npgsql.NpgsqlParameter("p1", gold), new Npgsql.NpgsqlParameter("p2", annotatorId))
-            .ToListAsync(cancellationToken);
+            .AsNoTracking().ToListAsync(cancellationToken);
 #pragma warning restore EF1002
     }
 }

@@ -33,7 +33,8 @@ public abstract class DistributorConcurrencyTests(CubeAppFixture app, ShiftedTim
         db.Projects.Add(project);
         await db.SaveChangesAsync();
         await scope.ServiceProvider.GetRequiredService<LabelingProjects>().AddTasksAsync(project,
-            Enumerable.Range(0, tasks).Select(i => new NewTask(JsonSerializer.SerializeToElement(new { text = $"t{i}" }))).ToList(), default);
+            // Priorities that disagree with insertion order, so priority order is not sequential order in disguise.
+            Enumerable.Range(0, tasks).Select(i => new NewTask(JsonSerializer.SerializeToElement(new { text = $"t{i}" }), Priority: ordering == TaskOrdering.Priority ? i % 3 : 0)).ToList(), default);
         if (ordering == TaskOrdering.Uncertainty)
         {
             // Two of every three tasks get scored predictions (some several, some tied), the rest none, so every branch
@@ -74,13 +75,53 @@ public abstract class DistributorConcurrencyTests(CubeAppFixture app, ShiftedTim
         await AssertInvariantsAsync(project, expectAllComplete: true);
     }
 
-    [Fact]
-    public async Task NextAndSubmit_HoldTheGuarantees_WhenOrderedByUncertaintyAcrossTwoServers()
+    [Theory]
+    [InlineData(TaskOrdering.Uncertainty)]
+    [InlineData(TaskOrdering.Random)]
+    [InlineData(TaskOrdering.Priority)]
+    public async Task NextAndSubmit_HoldTheGuarantees_WhenOrderedOtherwiseAcrossTwoServers(TaskOrdering ordering)
     {
-        var project = await ProjectAsync(24, ordering: TaskOrdering.Uncertainty);
+        var project = await ProjectAsync(24, ordering: ordering);
         await using var second = app.WithSettings(new Dictionary<string, string?>());
         await RaceAsync(project, 16, [app.Factory.Services, second.Services]);
         await AssertInvariantsAsync(project, expectAllComplete: true);
+    }
+
+    [Theory]
+    [InlineData(TaskOrdering.Sequential)]
+    [InlineData(TaskOrdering.Random)]
+    [InlineData(TaskOrdering.Priority)]
+    public async Task Next_HandsOutTheFirstOpenTaskInProjectOrder_WhenTasksAheadAreFullOrFinished(TaskOrdering ordering)
+    {
+        var project = await ProjectAsync(10, ordering: ordering);
+        var inOrder = await WithScopeAsync(async sp =>
+        {
+            var tasks = sp.GetRequiredService<LabelingDbContext>().Tasks.Where(t => t.LabelingProjectId == project.Id);
+            var ordered = ordering switch
+            {
+                TaskOrdering.Random => tasks.OrderBy(t => t.RandomKey).ThenBy(t => t.Ordinal),
+                TaskOrdering.Priority => tasks.OrderByDescending(t => t.Priority).ThenBy(t => t.Ordinal),
+                _ => tasks.OrderBy(t => t.Ordinal),
+            };
+            return await ordered.Select(t => t.Id).ToListAsync();
+        });
+        Task<Cube.Labeling.Distribution.Lease?> NextAsync(Guid annotator) =>
+            WithScopeAsync(sp => sp.GetRequiredService<Cube.Labeling.Distribution.Distributor>().NextAsync(project, annotator, default));
+
+        // Overlap annotators finish the first four tasks, each walking the same order past the tasks they have done.
+        foreach (var annotator in Enumerable.Range(0, Overlap).Select(_ => Guid.NewGuid()))
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                var lease = await NextAsync(annotator);
+                Assert.Equal(inOrder[i], lease!.Task.Id);
+                await WithScopeAsync(sp => sp.GetRequiredService<AnnotationService>().SaveAsync(project, lease.Task.Id, annotator, new AnnotationInput(Positive, false, 100), null, default));
+            }
+        }
+        // Leased but not yet submitted slots count too: the fifth task fills up, and the next annotator gets the sixth.
+        for (var i = 0; i < Overlap; i++) Assert.Equal(inOrder[4], (await NextAsync(Guid.NewGuid()))!.Task.Id);
+        Assert.Equal(inOrder[5], (await NextAsync(Guid.NewGuid()))!.Task.Id);
+        await AssertInvariantsAsync(project, expectAllComplete: false);
     }
 
     /// <summary>Annotators spread over the given servers, each asking twice at once, skipping some tasks and double-submitting the rest.</summary>

@@ -157,6 +157,8 @@ namespace Cube.Labeling.Data.Migrations.Sqlite
                     b.HasIndex("TaskId", "AnnotatorId")
                         .IsUnique();
 
+                    b.HasIndex("LabelingProjectId", "AnnotatorId", "Status");
+
                     b.HasIndex("LabelingProjectId", "Status", "ExpiresAt");
 
                     b.ToTable("labeling_assignments", (string)null);
@@ -330,12 +332,25 @@ namespace Cube.Labeling.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("LabelingProjectId", "IsGold")
+                        .HasDatabaseName("ix_labeling_tasks_incomplete")
+                        .HasFilter("\"Completed\" < \"Required\"");
+
                     b.HasIndex("LabelingProjectId", "Ordinal")
                         .IsUnique();
 
-                    b.HasIndex("LabelingProjectId", "IsGold", "RandomKey");
+                    b.HasIndex("LabelingProjectId", "IsGold", "Ordinal")
+                        .HasDatabaseName("ix_labeling_tasks_open_sequential")
+                        .HasFilter("\"Reserved\" < \"Required\"");
 
-                    b.HasIndex("LabelingProjectId", "IsGold", "Priority", "Ordinal");
+                    b.HasIndex("LabelingProjectId", "IsGold", "Priority", "Ordinal")
+                        .IsDescending(false, false, true, false)
+                        .HasDatabaseName("ix_labeling_tasks_open_priority")
+                        .HasFilter("\"Reserved\" < \"Required\"");
+
+                    b.HasIndex("LabelingProjectId", "IsGold", "RandomKey", "Ordinal")
+                        .HasDatabaseName("ix_labeling_tasks_open_random")
+                        .HasFilter("\"Reserved\" < \"Required\"");
 
                     b.ToTable("labeling_tasks", null, t =>
                         {
