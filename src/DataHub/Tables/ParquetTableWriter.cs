@@ -40,7 +40,8 @@ internal static class ParquetTableWriter
 
         long rows = 0;
         using (var properties = WriterProperties(schema, compression))
-        using (var arrowProperties = new ArrowWriterPropertiesBuilder().StoreSchema().Build())
+        // Columns of a row group are encoded and compressed in parallel.
+        using (var arrowProperties = new ArrowWriterPropertiesBuilder().StoreSchema().UseThreads(true).Build())
         using (var writer = new FileWriter(outputPath, schema, properties, arrowProperties))
         {
             try

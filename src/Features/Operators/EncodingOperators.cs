@@ -14,7 +14,8 @@ internal sealed class VocabularyCounter
     public void Add(Column column)
     {
         var text = column.Kind == DataKind.String ? column.String : Casts.Cast(column, DataKind.String).String;
-        foreach (var value in text) if (value is not null) _counts[value] = _counts.GetValueOrDefault(value) + 1;
+        foreach (var value in text)
+            if (value is not null) System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_counts, value, out _)++;
     }
 
     /// <summary>Most frequent first, ties by ordinal text order; at most <paramref name="max"/>, each seen at least <paramref name="minCount"/> times.</summary>

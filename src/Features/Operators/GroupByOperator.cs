@@ -110,9 +110,13 @@ public sealed partial class GroupByOperator : FeatureOperator
         private bool[] _nan = [];
         private Array? _last;
         private bool[] _lastValid = [];
-        // Distinct values are counted through one set of (group, value) pairs for all groups, strings by a code each.
-        private HashSet<(int Group, long Value)>? _distinct;
+        // Distinct values get dense codes (0, 1, 2, ... in order of appearance). While there are at most 64, each group
+        // keeps a bit mask of the codes it has seen (a category column: one word per group); past that, one set of
+        // (group, code) pairs holds them all.
         private Dictionary<string, int>? _stringCodes;
+        private Dictionary<long, int>? _valueCodes;
+        private ulong[]? _masks = [];
+        private HashSet<(int Group, int Code)>? _distinct;
         private long[] _distinctCount = [];
 
         public void Add(int[] groups, int groupCount, Column? column)
@@ -129,7 +133,11 @@ public sealed partial class GroupByOperator : FeatureOperator
                 Array.Fill(_extremeWhole, function == "min" ? long.MaxValue : long.MinValue, from, size - from);
                 Array.Resize(ref _nan, size);
                 Array.Resize(ref _lastValid, size);
-                if (function == "distinct_count") Array.Resize(ref _distinctCount, size);
+                if (function == "distinct_count")
+                {
+                    Array.Resize(ref _distinctCount, size);
+                    if (_masks is not null) Array.Resize(ref _masks, size);
+                }
                 if (column is not null && function == "last")
                 {
                     var grown = Column.NewValues(column.Kind, size);
@@ -158,19 +166,27 @@ public sealed partial class GroupByOperator : FeatureOperator
                     break;
                 case "distinct_count":
                 {
-                    var seen = _distinct ??= [];
                     for (var i = 0; i < groups.Length; i++)
                     {
                         if (valid is not null && !valid[i]) continue;
-                        var value = column.Kind switch
+                        var code = column.Kind switch
                         {
                             DataKind.String => Code(column.String[i]!),
                             // NaN is one value, as DuckDB counts it; 0.0 and −0.0 are one value too.
-                            DataKind.Float64 => double.IsNaN(column.Float64[i]) ? long.MinValue : BitConverter.DoubleToInt64Bits(column.Float64[i] + 0.0),
+                            DataKind.Float64 => Code(double.IsNaN(column.Float64[i]) ? long.MinValue : BitConverter.DoubleToInt64Bits(column.Float64[i] + 0.0)),
                             DataKind.Boolean => column.Boolean[i] ? 1 : 0,
-                            _ => column.Int64[i],
+                            _ => Code(column.Int64[i]),
                         };
-                        if (seen.Add((groups[i], value))) _distinctCount[groups[i]]++;
+                        var g = groups[i];
+                        if (_masks is not null && code >= 64) SpillMasks();
+                        if (_masks is not null)
+                        {
+                            var bit = 1UL << code;
+                            if ((_masks[g] & bit) != 0) continue;
+                            _masks[g] |= bit;
+                            _distinctCount[g]++;
+                        }
+                        else if (_distinct!.Add((g, code))) _distinctCount[g]++;
                     }
                     break;
                 }
@@ -228,12 +244,30 @@ public sealed partial class GroupByOperator : FeatureOperator
             }
         }
 
-        private long Code(string value)
+        private int Code(string value)
         {
             var codes = _stringCodes ??= new Dictionary<string, int>(StringComparer.Ordinal);
             ref var code = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(codes, value, out var exists);
             if (!exists) code = codes.Count - 1;
             return code;
+        }
+
+        private int Code(long value)
+        {
+            var codes = _valueCodes ??= [];
+            ref var code = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(codes, value, out var exists);
+            if (!exists) code = codes.Count - 1;
+            return code;
+        }
+
+        /// <summary>The 65th distinct value: the masks move into the set of (group, code) pairs.</summary>
+        private void SpillMasks()
+        {
+            _distinct = [];
+            for (var g = 0; g < _masks!.Length; g++)
+                for (var bits = _masks[g]; bits != 0; bits &= bits - 1)
+                    _distinct.Add((g, System.Numerics.BitOperations.TrailingZeroCount(bits)));
+            _masks = null;
         }
 
         public Column Result(int groups, DataKind kind)

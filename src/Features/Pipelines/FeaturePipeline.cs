@@ -303,17 +303,22 @@ public sealed class FeaturePipeline : IDisposable
                 await foreach (var frame in ReadSource(source, read, cancellationToken))
                 {
                     var outputs = new Dictionary<string, Frame>(StringComparer.Ordinal) { [source] = frame };
+                    // The inputs are computed here, in order (steps before may keep history); then each step learns
+                    // from its input on its own core, since a step's accumulators are its own and frames are read-only.
+                    var learning = new List<(CompiledStep Step, Frame Input)>();
                     foreach (var step in fitting.Concat(reducing))
+                        learning.Add((step, Mapped(step, rows, () => onSource.Contains(step) ? frame : Evaluate(step.Input, outputs, null))));
+                    if (learning.Count == 1) Learn(learning[0], rows);
+                    else
                     {
                         try
                         {
-                            var input = onSource.Contains(step) ? frame : Evaluate(step.Input, outputs, null);
-                            if (step.Operator is GroupByOperator reducer) reducer.Absorb(input);
-                            else step.Operator.Accumulate(input);
+                            var offset = rows;
+                            Parallel.ForEach(learning, item => Learn(item, offset));
                         }
-                        catch (TransformException e)
+                        catch (AggregateException e) when (e.InnerExceptions.OfType<TransformException>().FirstOrDefault() is { } first)
                         {
-                            throw new TransformException(e.Message, e.Column, e.Row is null ? null : rows + e.Row) { Step = e.Step ?? step.Name };
+                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
                         }
                     }
                     rows += frame.RowCount;
@@ -361,6 +366,26 @@ public sealed class FeaturePipeline : IDisposable
         }
         var schema = join.RightSchema!;
         ((BinaryOperator)join.Operator).Build(frames.Count == 0 ? Frame.Empty(schema) : frames.Count == 1 ? frames[0] : Frame.Concat(schema, frames));
+    }
+
+    private static void Learn((CompiledStep Step, Frame Input) item, long rows) => Mapped(item.Step, rows, () =>
+    {
+        if (item.Step.Operator is GroupByOperator reducer) reducer.Absorb(item.Input);
+        else item.Step.Operator.Accumulate(item.Input);
+        return item.Input;
+    });
+
+    /// <summary>Runs a fit's work for a step, naming the step and the row counted from the pass's first batch when it fails.</summary>
+    private static Frame Mapped(CompiledStep step, long rows, Func<Frame> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (TransformException e)
+        {
+            throw new TransformException(e.Message, e.Column, e.Row is null ? null : rows + e.Row) { Step = e.Step ?? step.Name };
+        }
     }
 
     /// <summary>
