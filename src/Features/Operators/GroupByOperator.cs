@@ -191,27 +191,11 @@ public sealed partial class GroupByOperator : FeatureOperator
                     break;
                 }
                 case "sum" or "mean" when column.Kind == DataKind.Float64:
-                {
-                    var values = column.Float64;
-                    for (var i = 0; i < groups.Length; i++)
-                    {
-                        if (valid is not null && !valid[i]) continue;
-                        _count[groups[i]]++;
-                        _sum[groups[i]] += values[i];
-                    }
+                    Sum(groups, column.Float64, valid);
                     break;
-                }
                 case "sum" or "mean":
-                {
-                    var values = column.Int64;
-                    for (var i = 0; i < groups.Length; i++)
-                    {
-                        if (valid is not null && !valid[i]) continue;
-                        _count[groups[i]]++;
-                        _sum[groups[i]] += values[i];
-                    }
+                    Sum(groups, column.Int64, valid);
                     break;
-                }
                 default:
                 {
                     // min and max.
@@ -241,6 +225,17 @@ public sealed partial class GroupByOperator : FeatureOperator
                     }
                     break;
                 }
+            }
+        }
+
+        /// <summary>Counts and sums the valid values per group, in one typed loop per column kind.</summary>
+        private void Sum<T>(int[] groups, T[] values, bool[]? valid) where T : struct, System.Numerics.INumberBase<T>
+        {
+            for (var i = 0; i < groups.Length; i++)
+            {
+                if (valid is not null && !valid[i]) continue;
+                _count[groups[i]]++;
+                _sum[groups[i]] += double.CreateTruncating(values[i]);
             }
         }
 
