@@ -23,34 +23,27 @@ public sealed class TableCatalog(BlobStore blobs, DataHubDbContext db)
     public static bool IsTabular(string path) => TableExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
     /// <summary>Converts one stored file to a Parquet blob. Throws <see cref="TableFormatException"/> naming file, row and column.</summary>
-    public async Task<TableEntry> ConvertAsync(ManifestEntry file, CancellationToken cancellationToken = default)
-    {
-        var output = Path.Combine(Path.GetTempPath(), $"cube-table-{Guid.NewGuid():N}.parquet");
-        try
+    public Task<TableEntry> ConvertAsync(ManifestEntry file, CancellationToken cancellationToken = default) =>
+        StoreAsync(file.Path, async output =>
         {
             await using var input = await blobs.OpenAsync(file.Sha256, null, cancellationToken);
-            var result = await TableIngest.IngestAsync(input, file.Path, output, null, cancellationToken);
-            var parquet = await blobs.PutFileAsync(output, cancellationToken);
-            return new TableEntry(file.Path, parquet.Sha256, parquet.Size, result.RowCount,
-                JsonSerializer.Serialize(DescribeSchema(result.Schema), Json),
-                JsonSerializer.Serialize(result.Columns, Json));
-        }
-        finally
-        {
-            if (File.Exists(output)) File.Delete(output);
-        }
-    }
+            return await TableIngest.IngestAsync(input, file.Path, output, null, cancellationToken);
+        }, cancellationToken);
 
     /// <summary>
     /// Stores batches a producer computes as a Parquet table (see <see cref="TableIngest.WriteAsync"/>) and returns its
     /// entry for a new version, named <paramref name="path"/>.
     /// </summary>
-    public async Task<TableEntry> WriteAsync(string path, Schema schema, Func<BatchSink, CancellationToken, Task> produce, CancellationToken cancellationToken = default)
+    public Task<TableEntry> WriteAsync(string path, Schema schema, Func<BatchSink, CancellationToken, Task> produce, CancellationToken cancellationToken = default) =>
+        StoreAsync(path, output => TableIngest.WriteAsync(output, schema, produce, null, cancellationToken), cancellationToken);
+
+    /// <summary>Has <paramref name="write"/> make a Parquet file in a scratch place, stores it as a blob and describes it as a table entry.</summary>
+    private async Task<TableEntry> StoreAsync(string path, Func<string, Task<TableIngestResult>> write, CancellationToken cancellationToken)
     {
         var output = Path.Combine(Path.GetTempPath(), $"cube-table-{Guid.NewGuid():N}.parquet");
         try
         {
-            var result = await TableIngest.WriteAsync(output, schema, produce, null, cancellationToken);
+            var result = await write(output);
             var parquet = await blobs.PutFileAsync(output, cancellationToken);
             return new TableEntry(path, parquet.Sha256, parquet.Size, result.RowCount,
                 JsonSerializer.Serialize(DescribeSchema(result.Schema), Json),

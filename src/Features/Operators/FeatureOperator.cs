@@ -15,6 +15,9 @@ public sealed class TransformException(string message, string? column, long? row
     public string? Step { get; init; }
     public string? Column { get; } = column;
     public long? Row { get; } = row;
+
+    /// <summary>The same failure with its row counted from <paramref name="rows"/> rows earlier (a batch's start), naming <paramref name="step"/> when no step is named yet.</summary>
+    public TransformException After(long rows, string? step = null) => new(Message, Column, Row + rows) { Step = Step ?? step };
 }
 
 /// <summary>

@@ -25,6 +25,12 @@ public sealed class StepStats
 {
     public long Rows { get; set; }
     public TimeSpan Elapsed { get; set; }
+
+    public void Add(StepStats other)
+    {
+        Rows += other.Rows;
+        Elapsed += other.Elapsed;
+    }
 }
 
 /// <summary>
@@ -307,7 +313,16 @@ public sealed class FeaturePipeline : IDisposable
                     // from its input on its own core, since a step's accumulators are its own and frames are read-only.
                     var learning = new List<(CompiledStep Step, Frame Input)>();
                     foreach (var step in fitting.Concat(reducing))
-                        learning.Add((step, Mapped(step, rows, () => onSource.Contains(step) ? frame : Evaluate(step.Input, outputs, null))));
+                    {
+                        try
+                        {
+                            learning.Add((step, onSource.Contains(step) ? frame : Evaluate(step.Input, outputs, null)));
+                        }
+                        catch (TransformException e)
+                        {
+                            throw e.After(rows, step.Name);
+                        }
+                    }
                     if (learning.Count == 1) Learn(learning[0], rows);
                     else
                     {
@@ -368,23 +383,17 @@ public sealed class FeaturePipeline : IDisposable
         ((BinaryOperator)join.Operator).Build(frames.Count == 0 ? Frame.Empty(schema) : frames.Count == 1 ? frames[0] : Frame.Concat(schema, frames));
     }
 
-    private static void Learn((CompiledStep Step, Frame Input) item, long rows) => Mapped(item.Step, rows, () =>
-    {
-        if (item.Step.Operator is GroupByOperator reducer) reducer.Absorb(item.Input);
-        else item.Step.Operator.Accumulate(item.Input);
-        return item.Input;
-    });
-
-    /// <summary>Runs a fit's work for a step, naming the step and the row counted from the pass's first batch when it fails.</summary>
-    private static Frame Mapped(CompiledStep step, long rows, Func<Frame> work)
+    /// <summary>One step learns from one batch; a failure names the step and its row counted from the pass's first batch.</summary>
+    private static void Learn((CompiledStep Step, Frame Input) item, long rows)
     {
         try
         {
-            return work();
+            if (item.Step.Operator is GroupByOperator reducer) reducer.Absorb(item.Input);
+            else item.Step.Operator.Accumulate(item.Input);
         }
         catch (TransformException e)
         {
-            throw new TransformException(e.Message, e.Column, e.Row is null ? null : rows + e.Row) { Step = e.Step ?? step.Name };
+            throw e.After(rows, item.Step.Name);
         }
     }
 
@@ -481,12 +490,7 @@ public sealed class FeaturePipeline : IDisposable
                     var result = TransformAt(frame, offset, local);
                     if (local is not null)
                         lock (stats!)
-                            foreach (var (name, s) in local)
-                            {
-                                if (!stats.TryGetValue(name, out var total)) stats[name] = total = new StepStats();
-                                total.Rows += s.Rows;
-                                total.Elapsed += s.Elapsed;
-                            }
+                            foreach (var (name, s) in local) (stats.TryGetValue(name, out var total) ? total : stats[name] = new StepStats()).Add(s);
                     return ArrowFrames.ToRecordBatch(result);
                 }, cancellationToken);
             }
@@ -508,7 +512,7 @@ public sealed class FeaturePipeline : IDisposable
         }
         catch (TransformException e)
         {
-            throw new TransformException(e.Message, e.Column, e.Row is null ? null : offset + e.Row) { Step = e.Step };
+            throw e.After(offset);
         }
     }
 
