@@ -32,7 +32,7 @@ internal static class ParquetBench
         output: asof
         """;
 
-    public static async Task RunAsync(int rows)
+    public static async Task RunAsync(int rows, bool cubeOnly = false)
     {
         var users = Math.Max(1, Math.Min(1_000_000, rows / 10));
         var directory = Directory.CreateTempSubdirectory("cube-features-bench-").FullName;
@@ -64,6 +64,7 @@ internal static class ParquetBench
             long cubePeak;
             using (var process = Process.GetCurrentProcess()) cubePeak = process.PeakWorkingSet64;
             Console.WriteLine($"  Cube engine : {cubeSeconds,7:F2} s  {rows / cubeSeconds,12:N0} rows/s  ({cubeRows:N0} rows, {cubeUsers:N0} users out; process peak {cubePeak / 1048576.0:N0} MiB)");
+            if (cubeOnly) return;
 
             var (duckSeconds, duckRows, duckUsers) = Duck(directory, events, profiles);
             long peak;
@@ -103,7 +104,11 @@ internal static class ParquetBench
         });
         using var pipeline = FeaturePipeline.Compile(PipelineSpec.Parse(Spec), schemas);
         var reads = 0;
-        await pipeline.FitAsync((name, ct) => { reads++; return Read(paths[name], schemas[name], ct); });
+        await pipeline.FitAsync((name, columns, ct) =>
+        {
+            reads++;
+            return Read(paths[name], columns is null ? schemas[name] : new FrameSchema(columns.Select(c => schemas[name].Find(c)!)), ct);
+        });
         var fitSeconds = clock.Elapsed.TotalSeconds;
 
         // Written as a pipeline run writes its output: DataHub's Parquet writer (its encodings, statistics and threads).
@@ -127,7 +132,7 @@ internal static class ParquetBench
 
     private static async IAsyncEnumerable<Frame> Frames(string path, FrameSchema schema, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var reader = TableReader.Open(path);
+        using var reader = TableReader.Open(path, dictionaryStrings: true);
         await foreach (var batch in reader.ReadAsync(schema.Names.ToList(), null, 0, cancellationToken))
             using (batch)
                 yield return ArrowFrames.ToFrame(batch, schema);

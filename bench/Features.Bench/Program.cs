@@ -1,6 +1,7 @@
 // A 1M-row feature pipeline (median impute, standardize, one-hot of a 50-value category, filter) in Cube's engine versus
 // the same computation as DuckDB SQL over the same in-memory data. Loading the data is not timed on either side.
-// `parquet [rows]` runs the end-to-end Parquet-to-Parquet benchmark instead (ParquetBench.cs; 10M rows by default).
+// `parquet [rows] [--cube-only]` runs the end-to-end Parquet-to-Parquet benchmark instead (ParquetBench.cs; 10M rows by
+// default); `--cube-only` skips DuckDB's side and the comparison, for profiling Cube's engine alone.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -10,7 +11,7 @@ using DuckDB.NET.Data;
 
 if (args is ["parquet", .. var rest])
 {
-    await Cube.Features.Bench.ParquetBench.RunAsync(rest.Length > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 10_000_000);
+    await Cube.Features.Bench.ParquetBench.RunAsync(rest.Length > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 10_000_000, cubeOnly: rest.Contains("--cube-only"));
     return;
 }
 

@@ -55,19 +55,22 @@ public sealed class TableCatalog(BlobStore blobs, DataHubDbContext db)
         }
     }
 
-    /// <summary>Opens a table of a version for reading; dispose the reader when done.</summary>
-    public async Task<TableReader> OpenAsync(Guid versionId, string path, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Opens a table of a version for reading; dispose the reader when done. <paramref name="dictionaryStrings"/>: text
+    /// columns come back dictionary-encoded (see <see cref="TableReader.Open(string, bool)"/>).
+    /// </summary>
+    public async Task<TableReader> OpenAsync(Guid versionId, string path, CancellationToken cancellationToken = default, bool dictionaryStrings = false)
     {
         var table = await db.VersionTables.AsNoTracking().FirstOrDefaultAsync(t => t.VersionId == versionId && t.Path == path, cancellationToken)
             ?? throw new Core.Errors.NotFoundException("Table", path);
-        return TableReader.Open(await blobs.GetLocalPathAsync(table.ParquetSha256, cancellationToken));
+        return TableReader.Open(await blobs.GetLocalPathAsync(table.ParquetSha256, cancellationToken), dictionaryStrings);
     }
 
     /// <summary>Reads a version's table as Arrow record batches, with optional column projection and row limit.</summary>
     public async IAsyncEnumerable<RecordBatch> ReadAsync(Guid versionId, string path, IReadOnlyList<string>? columns = null, long? limit = null,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default, bool dictionaryStrings = false)
     {
-        using var reader = await OpenAsync(versionId, path, cancellationToken);
+        using var reader = await OpenAsync(versionId, path, cancellationToken, dictionaryStrings);
         await foreach (var batch in reader.ReadAsync(columns, limit, 0, cancellationToken)) yield return batch;
     }
 

@@ -37,15 +37,24 @@ public sealed class TableReader : IDisposable
     public long RowCount { get; }
     public int RowGroupCount => _reader.NumRowGroups;
 
-    /// <summary>Opens a Parquet file; a missing footer, a truncated file or another format is a <see cref="TableFormatException"/>.</summary>
-    public static TableReader Open(string path) =>
-        OpenWith(Path.GetFileName(path), properties => new FileReader(path, arrowProperties: properties));
+    /// <summary>
+    /// Opens a Parquet file; a missing footer, a truncated file or another format is a <see cref="TableFormatException"/>.
+    /// With <paramref name="dictionaryStrings"/>, every top-level text column comes back dictionary-encoded as stored
+    /// (Parquet keeps text in dictionary pages): a reader that works on codes, or shares one string per distinct value,
+    /// skips decoding the same text once per row.
+    /// </summary>
+    public static TableReader Open(string path, bool dictionaryStrings = false) =>
+        OpenWith(Path.GetFileName(path), properties => new FileReader(path, arrowProperties: properties), dictionaryStrings);
 
     /// <summary>Opens a Parquet stream, which must be seekable; the stream is left open.</summary>
-    public static TableReader Open(Stream stream, string fileName) =>
-        OpenWith(fileName, properties => new FileReader(stream, arrowProperties: properties, leaveOpen: true));
+    public static TableReader Open(Stream stream, string fileName, bool dictionaryStrings = false) =>
+        OpenWith(fileName, properties =>
+        {
+            stream.Position = 0;
+            return new FileReader(stream, arrowProperties: properties, leaveOpen: true);
+        }, dictionaryStrings);
 
-    private static TableReader OpenWith(string fileName, Func<ArrowReaderProperties, FileReader> open)
+    private static TableReader OpenWith(string fileName, Func<ArrowReaderProperties, FileReader> open, bool dictionaryStrings)
     {
         using var properties = ArrowReaderProperties.GetDefault();
         properties.UseThreads = true;
@@ -54,12 +63,38 @@ public sealed class TableReader : IDisposable
         try
         {
             reader = open(properties);
+            if (dictionaryStrings && TextColumns(reader) is { Count: > 0 } text)
+            {
+                // Which leaves are text is known only from the footer, and the reader takes its properties when opened.
+                reader.Dispose();
+                foreach (var column in text) properties.SetReadDictionary(column, true);
+                reader = open(properties);
+            }
         }
         catch (ParquetException e)
         {
             throw new TableFormatException(fileName, $"Not a readable Parquet file: {e.Message.Split('\n')[0]}");
         }
         return new TableReader(reader, fileName);
+    }
+
+    /// <summary>The leaf indexes of top-level UTF-8 columns.</summary>
+    private static List<int> TextColumns(FileReader reader)
+    {
+        var schema = reader.ParquetReader.FileMetaData.Schema;
+        var text = new List<int>();
+        for (var i = 0; i < schema.NumColumns; i++)
+        {
+            var column = schema.Column(i);
+            if (column.PhysicalType != PhysicalType.ByteArray || column.MaxRepetitionLevel != 0) continue;
+            using var logical = column.LogicalType;
+            using var node = column.SchemaNode;
+            using var parent = node.Parent;
+            // The parent of a top-level column is the schema's root, which has none.
+            using var grandparent = parent?.Parent;
+            if (logical is StringLogicalType && grandparent is null) text.Add(i);
+        }
+        return text;
     }
 
     /// <summary>

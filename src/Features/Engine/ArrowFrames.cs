@@ -125,12 +125,22 @@ public static class ArrowFrames
             }
             case DictionaryArray { Dictionary: StringArray dictionary } d:
             {
-                // Each dictionary entry is decoded once; rows share the string instances.
-                var entries = new string?[dictionary.Length];
-                for (var i = 0; i < entries.Length; i++) entries[i] = dictionary.IsValid(i) ? dictionary.GetString(i) : null;
-                var values = new string?[length];
-                for (var i = 0; i < values.Length; i++) values[i] = d.IsValid(i) ? entries[ArrowValues.DictionaryIndex(d, i)] : null;
-                return Column.OfString(values);
+                // Each dictionary entry is decoded once; rows share the string instances and keep their codes.
+                var entries = new string[dictionary.Length];
+                var nullEntry = false;
+                for (var i = 0; i < entries.Length; i++)
+                {
+                    nullEntry |= !dictionary.IsValid(i);
+                    entries[i] = dictionary.GetString(i) ?? "";
+                }
+                var codes = new int[length];
+                if (d.Indices is Int32Array int32) int32.Values.CopyTo(codes);
+                else for (var i = 0; i < codes.Length; i++) codes[i] = ArrowValues.DictionaryIndex(d, i);
+                if (d.NullCount > 0)
+                    for (var i = 0; i < codes.Length; i++) if (!d.IsValid(i)) codes[i] = -1;
+                if (nullEntry)
+                    for (var i = 0; i < codes.Length; i++) if (codes[i] >= 0 && !dictionary.IsValid(codes[i])) codes[i] = -1;
+                return Column.OfCodes(codes, entries);
             }
             case TimestampArray a:
             {
@@ -203,12 +213,13 @@ public static class ArrowFrames
         var (validity, nulls) = ValidityBuffer(column.Valid);
         switch (column.Kind)
         {
+            // Numbers are handed over without a copy: frames are never written to once built.
             case DataKind.Int64:
-                return new Int64Array(new ArrowBuffer(MemoryMarshal.AsBytes(column.Int64.AsSpan()).ToArray()), validity, length, nulls, 0);
+                return new Int64Array(ArrayMemory<long>.Buffer(column.Int64), validity, length, nulls, 0);
             case DataKind.Float64:
-                return new DoubleArray(new ArrowBuffer(MemoryMarshal.AsBytes(column.Float64.AsSpan()).ToArray()), validity, length, nulls, 0);
+                return new DoubleArray(ArrayMemory<double>.Buffer(column.Float64), validity, length, nulls, 0);
             case DataKind.Timestamp:
-                return new TimestampArray(UtcMicros, new ArrowBuffer(MemoryMarshal.AsBytes(column.Timestamp.AsSpan()).ToArray()), validity, length, nulls, 0);
+                return new TimestampArray(UtcMicros, ArrayMemory<long>.Buffer(column.Timestamp), validity, length, nulls, 0);
             case DataKind.Boolean:
             {
                 var bits = new byte[(length + 7) / 8];
@@ -217,7 +228,7 @@ public static class ArrowFrames
                 return new BooleanArray(new ArrowBuffer(bits), validity, length, nulls, 0);
             }
             case DataKind.String:
-                return StringsToArrow(column.String, validity, nulls);
+                return column.Codes is { } codes ? CodesToArrow(codes, validity, nulls) : StringsToArrow(column.String, validity, nulls);
             case DataKind.StringList:
             {
                 var builder = new ListArray.Builder(StringType.Default);
@@ -268,7 +279,52 @@ public static class ArrowFrames
         var bytes = new byte[total];
         for (var i = 0; i < values.Length; i++)
             if (values[i] is { } value) System.Text.Encoding.UTF8.GetBytes(value, bytes.AsSpan(offsets[i], offsets[i + 1] - offsets[i]));
-        return new StringArray(values.Length, new ArrowBuffer(MemoryMarshal.AsBytes(offsets.AsSpan()).ToArray()), new ArrowBuffer(bytes), validity, nulls, 0);
+        return new StringArray(values.Length, ArrayMemory<int>.Buffer(offsets), new ArrowBuffer(bytes), validity, nulls, 0);
+    }
+
+    /// <summary>Each dictionary entry is encoded to UTF-8 once; rows copy their entry's bytes.</summary>
+    private static StringArray CodesToArrow(TextCodes coded, ArrowBuffer validity, int nulls)
+    {
+        var encoded = new byte[coded.Entries.Length][];
+        var codes = coded.Codes;
+        var offsets = new int[codes.Length + 1];
+        long total = 0;
+        for (var i = 0; i < codes.Length; i++)
+        {
+            var code = codes[i];
+            if (code >= 0) total += (encoded[code] ??= System.Text.Encoding.UTF8.GetBytes(coded.Entries[code])).Length;
+            if (total > int.MaxValue) throw new InvalidOperationException("A batch's text column holds more than 2 GB; use smaller batches.");
+            offsets[i + 1] = (int)total;
+        }
+        var bytes = new byte[total];
+        for (var i = 0; i < codes.Length; i++)
+            if (codes[i] >= 0) encoded[codes[i]].CopyTo(bytes, offsets[i]);
+        return new StringArray(codes.Length, ArrayMemory<int>.Buffer(offsets), new ArrowBuffer(bytes), validity, nulls, 0);
+    }
+
+    /// <summary>
+    /// An Arrow buffer over a managed array of numbers, without a copy. Arrow's exporter pins it (through
+    /// <see cref="System.Buffers.MemoryManager{T}.Pin"/>) while native code reads it.
+    /// </summary>
+    private sealed class ArrayMemory<T>(T[] array) : System.Buffers.MemoryManager<byte> where T : unmanaged
+    {
+        public static ArrowBuffer Buffer(T[] values) => new(new ArrayMemory<T>(values).Memory);
+
+        public override Span<byte> GetSpan() => MemoryMarshal.AsBytes(array.AsSpan());
+
+        public override unsafe System.Buffers.MemoryHandle Pin(int elementIndex = 0)
+        {
+            var handle = System.Runtime.InteropServices.GCHandle.Alloc(array, System.Runtime.InteropServices.GCHandleType.Pinned);
+            return new System.Buffers.MemoryHandle((byte*)handle.AddrOfPinnedObject() + elementIndex, handle, this);
+        }
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
     }
 
     /// <summary>Offsets, then the index and value children written in one pass each; a null row is an empty slot.</summary>

@@ -29,6 +29,12 @@ public sealed class SparseVector(int[] indices, float[] values)
     public static readonly SparseVector Empty = new([], []);
 }
 
+/// <summary>
+/// Dictionary codes of a text column: <see cref="Codes"/> holds each row's index into <see cref="Entries"/>, −1 for null.
+/// Entries are distinct within one column's dictionary, though not every entry need occur in the rows.
+/// </summary>
+public sealed record TextCodes(int[] Codes, string[] Entries);
+
 /// <summary>A named, typed column of a <see cref="FrameSchema"/>.</summary>
 public sealed record FieldDef(string Name, DataKind Kind);
 
@@ -38,13 +44,22 @@ public sealed record FieldDef(string Name, DataKind Kind);
 /// </summary>
 public sealed class Column
 {
-    private Column(DataKind kind, int length, Array values, bool[]? valid)
+    private Column(DataKind kind, int length, Array values, bool[]? valid, TextCodes? codes = null)
     {
         Kind = kind;
         Length = length;
         Values = values;
         Valid = valid;
+        Codes = codes;
     }
+
+    /// <summary>
+    /// For a text column read from a dictionary (Parquet keeps text in dictionary pages), each row's position in the
+    /// dictionary, beside the strings: kernels that group, count or encode categories work on these codes and look each
+    /// distinct value up once per batch instead of once per row. Null for other columns; <see cref="String"/> always holds
+    /// the values.
+    /// </summary>
+    public TextCodes? Codes { get; }
 
     public DataKind Kind { get; }
     public int Length { get; }
@@ -80,6 +95,14 @@ public sealed class Column
 
     /// <summary>Strings carry their nulls in the value array; the validity array is derived from it.</summary>
     public static Column OfString(string?[] values) => new(DataKind.String, values.Length, values, ValidityOf(values));
+
+    /// <summary>A text column from dictionary codes (−1 for null); rows share one string instance per entry.</summary>
+    public static Column OfCodes(int[] codes, string[] entries)
+    {
+        var values = new string?[codes.Length];
+        for (var i = 0; i < codes.Length; i++) values[i] = codes[i] < 0 ? null : entries[codes[i]];
+        return new(DataKind.String, codes.Length, values, ValidityOf(values), new TextCodes(codes, entries));
+    }
     public static Column OfStringList(string[]?[] values) => new(DataKind.StringList, values.Length, values, ValidityOf(values));
     public static Column OfSparse(SparseVector?[] values) => new(DataKind.SparseVector, values.Length, values, ValidityOf(values));
 
@@ -124,6 +147,12 @@ public sealed class Column
             case SparseVector?[] v: { var o = (SparseVector?[])values; for (var i = 0; i < rows.Length; i++) o[i] = v[rows[i]]; break; }
         }
         if (valid is not null) for (var i = 0; i < rows.Length; i++) valid[i] = Valid![rows[i]];
+        if (Codes is { } coded)
+        {
+            var codes = new int[rows.Length];
+            for (var i = 0; i < rows.Length; i++) codes[i] = coded.Codes[rows[i]];
+            return new(Kind, rows.Length, values, ValidityOf((string?[])values), new TextCodes(codes, coded.Entries));
+        }
         return Of(Kind, values, valid);
     }
 
@@ -162,6 +191,7 @@ public sealed class Column
             valid = new bool[count];
             Array.Copy(Valid, offset, valid, 0, count);
         }
+        if (Codes is { } coded) return new(Kind, count, values, ValidityOf((string?[])values), new TextCodes(coded.Codes.AsSpan(offset, count).ToArray(), coded.Entries));
         return Of(Kind, values, valid);
     }
 

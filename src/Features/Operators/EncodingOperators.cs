@@ -13,6 +13,15 @@ internal sealed class VocabularyCounter
 
     public void Add(Column column)
     {
+        if (column.Codes is { } coded)
+        {
+            // Counted per dictionary entry, then added once per entry that occurs.
+            var counts = new long[coded.Entries.Length];
+            foreach (var code in coded.Codes) if (code >= 0) counts[code]++;
+            for (var e = 0; e < counts.Length; e++)
+                if (counts[e] > 0) System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_counts, coded.Entries[e], out _) += counts[e];
+            return;
+        }
         var text = column.Kind == DataKind.String ? column.String : Casts.Cast(column, DataKind.String).String;
         foreach (var value in text)
             if (value is not null) System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_counts, value, out _)++;
@@ -98,17 +107,36 @@ public sealed class OneHotOperator(Params p) : FeatureOperator
 
     public override Frame Transform(Frame input)
     {
-        var text = VocabularyCounter.AsText(input[_column]);
+        var source = input[_column];
+        var text = VocabularyCounter.AsText(source);
         var n = input.RowCount;
         var width = _vocabulary!.Count + (_unknown == "other" ? 1 : 0);
         var outputs = new long[width][];
         for (var k = 0; k < width; k++) outputs[k] = new long[n];
-        for (var i = 0; i < n; i++)
+        if (source.Codes is { } coded)
         {
-            if (text[i] is not { } value) continue;
-            if (_codes.TryGetValue(value, out var code)) outputs[code][i] = 1;
-            else if (_unknown == "other") outputs[width - 1][i] = 1;
-            else if (_unknown == "error") throw new TransformException($"Unknown category '{value}' in column '{_column}' (the vocabulary has {_vocabulary.Count} values).", _column, i);
+            // Each dictionary entry is looked up once; rows go by their code.
+            var column = new int[coded.Entries.Length];
+            for (var e = 0; e < column.Length; e++)
+                column[e] = _codes.TryGetValue(coded.Entries[e], out var code) ? code : _unknown == "other" ? width - 1 : -1;
+            var codes = coded.Codes;
+            for (var i = 0; i < n; i++)
+            {
+                if (codes[i] < 0) continue;
+                var k = column[codes[i]];
+                if (k >= 0) outputs[k][i] = 1;
+                else if (_unknown == "error") throw Unknown(text[i]!, i);
+            }
+        }
+        else
+        {
+            for (var i = 0; i < n; i++)
+            {
+                if (text[i] is not { } value) continue;
+                if (_codes.TryGetValue(value, out var code)) outputs[code][i] = 1;
+                else if (_unknown == "other") outputs[width - 1][i] = 1;
+                else if (_unknown == "error") throw Unknown(value, i);
+            }
         }
         var kept = input.Schema.Fields.Select((f, i) => (f, i)).Where(x => _keep || x.f.Name != _column).ToList();
         var names = OutputNames().ToList();
@@ -116,6 +144,9 @@ public sealed class OneHotOperator(Params p) : FeatureOperator
         var columns = kept.Select(x => input.Columns[x.i]).Concat(outputs.Select(o => Column.OfInt64(o)));
         return new Frame(new FrameSchema(fields), columns.ToList(), n);
     }
+
+    private TransformException Unknown(string value, int row) =>
+        new($"Unknown category '{value}' in column '{_column}' (the vocabulary has {_vocabulary!.Count} values).", _column, row);
 }
 
 /// <summary>

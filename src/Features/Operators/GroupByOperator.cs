@@ -45,6 +45,8 @@ public sealed partial class GroupByOperator : FeatureOperator
     public override bool IsReady => Result is not null;
     protected override bool HasState => Result is not null;
     public override string? OnlineRefusal => "it aggregates over its whole input";
+    /// <summary>The keys and the aggregated columns: what its pass over the input reads.</summary>
+    public override IReadOnlyCollection<string>? FitReads => _by.Concat(_aggregates.Where(a => a.Column is not null).Select(a => a.Column!)).Distinct(StringComparer.Ordinal).ToList();
 
     protected override FrameSchema BindCore(FrameSchema input)
     {
@@ -166,11 +168,16 @@ public sealed partial class GroupByOperator : FeatureOperator
                     break;
                 case "distinct_count":
                 {
+                    // A dictionary-coded text column looks each entry up once, the first time a row uses it.
+                    var coded = column.Codes;
+                    var entryCodes = coded is null ? null : new int[coded.Entries.Length];
+                    if (entryCodes is not null) Array.Fill(entryCodes, -1);
                     for (var i = 0; i < groups.Length; i++)
                     {
                         if (valid is not null && !valid[i]) continue;
                         var code = column.Kind switch
                         {
+                            DataKind.String when entryCodes is not null => EntryCode(entryCodes, coded!, coded!.Codes[i]),
                             DataKind.String => Code(column.String[i]!),
                             // NaN is one value, as DuckDB counts it; 0.0 and −0.0 are one value too.
                             DataKind.Float64 => Code(double.IsNaN(column.Float64[i]) ? long.MinValue : BitConverter.DoubleToInt64Bits(column.Float64[i] + 0.0)),
@@ -237,6 +244,13 @@ public sealed partial class GroupByOperator : FeatureOperator
                 _count[groups[i]]++;
                 _sum[groups[i]] += double.CreateTruncating(values[i]);
             }
+        }
+
+        private int EntryCode(int[] entryCodes, TextCodes coded, int entry)
+        {
+            ref var code = ref entryCodes[entry];
+            if (code < 0) code = Code(coded.Entries[entry]);
+            return code;
         }
 
         private int Code(string value)

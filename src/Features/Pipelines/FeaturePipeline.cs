@@ -80,8 +80,11 @@ public sealed class FeaturePipeline : IDisposable
     public IReadOnlyDictionary<string, Frame> Reduced =>
         Order.Where(s => s.Operator is GroupByOperator { Result: not null }).ToDictionary(s => s.Name, s => ((GroupByOperator)s.Operator).Result!, StringComparer.Ordinal);
 
-    /// <summary>A pass over a source: an input's batches, or a reducing step's result in slices.</summary>
-    private async IAsyncEnumerable<Frame> ReadSource(string source, Func<string, CancellationToken, IAsyncEnumerable<Frame>> read,
+    /// <summary>
+    /// A pass over a source: an input's batches (only <paramref name="columns"/> when given), or a reducing step's result
+    /// in slices.
+    /// </summary>
+    private async IAsyncEnumerable<Frame> ReadSource(string source, ReadInput read, IReadOnlyList<string>? columns,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (_steps.TryGetValue(source, out var step) && step.Operator is GroupByOperator { Result: { } result })
@@ -89,7 +92,7 @@ public sealed class FeaturePipeline : IDisposable
             foreach (var slice in Slices(result)) yield return slice;
             yield break;
         }
-        await foreach (var frame in read(source, cancellationToken).WithCancellation(cancellationToken)) yield return frame;
+        await foreach (var frame in read(source, columns, cancellationToken).WithCancellation(cancellationToken)) yield return frame;
     }
 
     /// <summary>A frame in batches of at most 65,536 rows.</summary>
@@ -279,8 +282,21 @@ public sealed class FeaturePipeline : IDisposable
     /// Fits every fitted step from the input stream. <paramref name="read"/> opens a fresh pass over an input's batches;
     /// it is called once per pass, and a pass fits every step whose upstream steps are already fitted.
     /// </summary>
-    public async Task<FittedState> FitAsync(Func<string, CancellationToken, IAsyncEnumerable<Frame>> read, Func<int, long, ValueTask>? progress = null,
-        CancellationToken cancellationToken = default)
+    public Task<FittedState> FitAsync(Func<string, CancellationToken, IAsyncEnumerable<Frame>> read, Func<int, long, ValueTask>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        FitAsync((name, _, ct) => read(name, ct), progress, cancellationToken);
+
+    /// <summary>
+    /// Opens a pass over an input's batches. <c>columns</c>, when not null, names the only columns the pass reads (in the
+    /// input's order): a reader may leave the others out, and the frames may still hold them.
+    /// </summary>
+    public delegate IAsyncEnumerable<Frame> ReadInput(string input, IReadOnlyList<string>? columns, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Fits every fitted step from the input stream, reading in each pass only the columns its steps learn from when
+    /// they all declare them (<see cref="FeatureOperator.FitReads"/>) and read the source's rows as they are.
+    /// </summary>
+    public async Task<FittedState> FitAsync(ReadInput read, Func<int, long, ValueTask>? progress = null, CancellationToken cancellationToken = default)
     {
         var pass = 0;
         while (true)
@@ -306,7 +322,7 @@ public sealed class FeaturePipeline : IDisposable
                 Reset();
                 foreach (var reducer in reducing) ((GroupByOperator)reducer.Operator).Begin();
                 var rows = 0L;
-                await foreach (var frame in ReadSource(source, read, cancellationToken))
+                await foreach (var frame in ReadSource(source, read, FitColumns(source, fitting.Concat(reducing), onSource), cancellationToken))
                 {
                     var outputs = new Dictionary<string, Frame>(StringComparer.Ordinal) { [source] = frame };
                     // The inputs are computed here, in order (steps before may keep history); then each step learns
@@ -356,8 +372,24 @@ public sealed class FeaturePipeline : IDisposable
         foreach (var step in Order) step.Operator.Reset();
     }
 
+    /// <summary>
+    /// The source columns a fit pass needs: those the learning steps read, when each learns from the source's rows as they
+    /// are and declares what it reads; null (every column) otherwise.
+    /// </summary>
+    private IReadOnlyList<string>? FitColumns(string source, IEnumerable<CompiledStep> learning, HashSet<CompiledStep> onSource)
+    {
+        if (!Inputs.TryGetValue(source, out var schema)) return null;
+        var needed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var step in learning)
+        {
+            if (!(onSource.Contains(step) || step.Input == source) || step.Operator.FitReads is not { } reads || !reads.All(r => schema.Find(r) is not null)) return null;
+            needed.UnionWith(reads);
+        }
+        return needed.Count == 0 ? null : schema.Names.Where(needed.Contains).ToList();
+    }
+
     /// <summary>Reads a join's right side in full (through the steps before it) and hashes it.</summary>
-    private async Task BuildAsync(CompiledStep join, Func<string, CancellationToken, IAsyncEnumerable<Frame>> read, CancellationToken cancellationToken)
+    private async Task BuildAsync(CompiledStep join, ReadInput read, CancellationToken cancellationToken)
     {
         if (_steps.TryGetValue(join.Right!, out var right) && right.Operator is GroupByOperator { Result: { } reduced })
         {
@@ -367,7 +399,7 @@ public sealed class FeaturePipeline : IDisposable
         var source = SourceOf(join.Right!);
         Reset();
         var frames = new List<Frame>();
-        await foreach (var frame in ReadSource(source, read, cancellationToken))
+        await foreach (var frame in ReadSource(source, read, null, cancellationToken))
         {
             var outputs = new Dictionary<string, Frame>(StringComparer.Ordinal) { [source] = frame };
             try

@@ -89,17 +89,20 @@ public sealed class PipelineService(FeaturesDbContext db, DatasetResolver resolv
         return (FeaturePipeline.Compile(spec, inputs.ToDictionary(i => i.Key, i => i.Value.Schema)), inputs);
     }
 
-    /// <summary>Reads an input as frames, all columns the engine supports, optionally only the first rows.</summary>
-    /// <summary>An input's batches as frames, decoded and converted ahead of the caller on another thread.</summary>
-    public IAsyncEnumerable<Frame> ReadAsync(ResolvedInput input, long? limit, CancellationToken cancellationToken) =>
-        ReadAhead.Of(Frames(input, limit, cancellationToken), cancellationToken: cancellationToken);
+    /// <summary>
+    /// An input's batches as frames (all columns the engine supports, optionally only the first rows), decoded and
+    /// converted ahead of the caller on another thread. Text comes as dictionary codes, the form Parquet stores it in.
+    /// </summary>
+    public IAsyncEnumerable<Frame> ReadAsync(ResolvedInput input, long? limit, CancellationToken cancellationToken, IReadOnlyList<string>? columns = null) =>
+        ReadAhead.Of(Frames(input, limit, columns, cancellationToken), cancellationToken: cancellationToken);
 
-    private async IAsyncEnumerable<Frame> Frames(ResolvedInput input, long? limit,
+    private async IAsyncEnumerable<Frame> Frames(ResolvedInput input, long? limit, IReadOnlyList<string>? columns,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var batch in tables.ReadAsync(input.VersionId, input.Table, input.Schema.Names.ToList(), limit, cancellationToken))
+        var schema = columns is null ? input.Schema : new FrameSchema(columns.Select(c => input.Schema.Find(c) ?? throw new ArgumentException($"The input has no column '{c}'.", nameof(columns))));
+        await foreach (var batch in tables.ReadAsync(input.VersionId, input.Table, schema.Names.ToList(), limit, cancellationToken, dictionaryStrings: true))
             using (batch)
-                yield return ArrowFrames.ToFrame(batch, input.Schema);
+                yield return ArrowFrames.ToFrame(batch, schema);
     }
 
     /// <summary>Fits on the first <paramref name="limit"/> rows and runs every step on them, reporting each step's schema, rows, time and first rows.</summary>

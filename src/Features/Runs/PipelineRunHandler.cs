@@ -77,7 +77,7 @@ public sealed class PipelineRunHandler : IRunHandler
             FittedState state;
             try
             {
-                state = await pipeline.FitAsync((name, ct) => pipelines.ReadAsync(inputs[name], null, ct),
+                state = await pipeline.FitAsync((name, columns, ct) => pipelines.ReadAsync(inputs[name], null, ct, columns),
                     (pass, rows) => context.ReportAsync(Math.Min(45, 2 + 43.0 * rows / total), $"Fitting (pass {pass}): {rows:N0} rows"), cancellationToken);
             }
             catch (TransformException e)

@@ -53,6 +53,56 @@ public sealed class TableReaderTests
     }
 
     [Fact]
+    public async Task ReadAsync_GivesTopLevelTextAsDictionaries_WhenAsked()
+    {
+        // Written without Arrow dictionaries, as other tools write Parquet: text is plain unless the reader asks.
+        using var files = new TableFiles();
+        var path = files.Path_("plain.parquet");
+        var names = new StringArray.Builder();
+        var ids = new Int64Array.Builder();
+        var tags = new ListArray.Builder(StringType.Default);
+        for (var i = 0; i < 3_000; i++)
+        {
+            if (i % 7 == 0) names.AppendNull();
+            else names.Append($"name-{i % 40}");
+            ids.Append(i);
+            tags.Append();
+            ((StringArray.Builder)tags.ValueBuilder).Append($"t{i % 3}");
+        }
+        var schema = new Schema([new Field("id", Int64Type.Default, false), new Field("name", StringType.Default, true),
+            new Field("tags", new ListType(new Field("item", StringType.Default, true)), true)], null);
+        using (var written = new RecordBatch(schema, [ids.Build(), names.Build(), tags.Build()], 3_000))
+        using (var writer = new ParquetSharp.Arrow.FileWriter(path, schema))
+        {
+            writer.WriteRecordBatch(written);
+            writer.Close();
+        }
+
+        using var plain = TableReader.Open(path);
+        using var coded = TableReader.Open(path, dictionaryStrings: true);
+        Assert.IsType<StringType>(plain.Schema.GetFieldByName("name").DataType);
+        var rows = 0;
+        await using var expected = plain.ReadAsync(["name", "tags", "id"], cancellationToken: Ct).GetAsyncEnumerator(Ct);
+        await foreach (var batch in coded.ReadAsync(["name", "tags", "id"], cancellationToken: Ct))
+        {
+            Assert.True(await expected.MoveNextAsync());
+            using (batch)
+            using (var reference = expected.Current)
+            {
+                var dictionary = Assert.IsType<DictionaryArray>(batch.Column(0));
+                Assert.IsType<ListArray>(batch.Column(1));
+                Assert.IsType<Int64Array>(batch.Column(2));
+                var strings = (StringArray)reference.Column(0);
+                for (var r = 0; r < batch.Length; r++)
+                    Assert.Equal(strings.GetString(r), ArrowValues.Get(dictionary, r) as string);
+                Assert.Equal(strings.NullCount, dictionary.NullCount);
+                rows += batch.Length;
+            }
+        }
+        Assert.Equal(3_000, rows);
+    }
+
+    [Fact]
     public async Task PreviewAsync_ReturnsPageAcrossRowGroups()
     {
         using var files = new TableFiles();
