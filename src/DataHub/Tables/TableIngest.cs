@@ -177,7 +177,7 @@ public static class TableIngest
                         }, ct).ConfigureAwait(false);
                     }
                 }, cancellationToken).ConfigureAwait(false);
-                var statistics = stats is null ? [] : await stats.FinishAsync(outputPath, cancellationToken).ConfigureAwait(false);
+                var statistics = stats is null ? [] : stats.Finish();
                 return new TableIngestResult(format, converter.Schema, rows, statistics, encoding, dialect, restarts);
             }
             catch (TypeWideningException widening) when (restarts < 4 * plans.Count + 4)
@@ -252,7 +252,7 @@ public static class TableIngest
         Func<BatchSink, CancellationToken, Task> produce, CancellationToken cancellationToken)
     {
         var (rows, stats) = await ParquetTableWriter.WriteAsync(outputPath, schema, options.Compression, options.Statistics, produce, cancellationToken).ConfigureAwait(false);
-        var statistics = stats is null ? [] : await stats.FinishAsync(outputPath, cancellationToken).ConfigureAwait(false);
+        var statistics = stats is null ? [] : stats.Finish();
         return new TableIngestResult(format, schema, rows, statistics, null, null, 0);
     }
 }

@@ -26,6 +26,7 @@ public sealed class StatisticsMergeTests
         var idField = new Field("id", Int64Type.Default, true);
         var x = new ColumnAccumulator(xField);
         var id = new ColumnAccumulator(idField);
+        var direct = new ColumnAccumulator(xField);
         var all = new List<double>();
         var random = new Random(3);
         for (var b = 0; b < 12; b++)
@@ -38,14 +39,16 @@ public sealed class StatisticsMergeTests
                 if (i % 10 == 0) xs.AppendNull(); else { xs.Append(v); all.Add(v); }
                 ids.Append(b * 50_000L + i);
             }
+            var built = xs.Build();
             var xPart = new ColumnAccumulator(xField, partial: true, exactDistinct: x.DistinctIsExact);
-            xPart.Add(xs.Build());
+            xPart.Add(built);
+            direct.Add(built);
             var idPart = new ColumnAccumulator(idField, partial: true, exactDistinct: id.DistinctIsExact);
             idPart.Add(ids.Build());
             x.Merge(xPart);
             id.Merge(idPart);
         }
-        var xs_ = x.Finish(null);
+        var xs_ = x.Finish(20);
         var mean = all.Average();
         var std = Math.Sqrt(all.Sum(v => (v - mean) * (v - mean)) / (all.Count - 1));
         Assert.Equal(600_000, xs_.Count);
@@ -56,7 +59,20 @@ public sealed class StatisticsMergeTests
         Assert.Equal(all.Max(), (double)xs_.Max!);
         var sorted = all.Order().ToArray();
         Assert.Equal(sorted[sorted.Length / 2], xs_.Quantiles![1].Value, 0.5);
-        var ids_ = id.Finish(null);
+        // The histogram is estimated from the sample past 131,072 values, and still adds up to every value.
+        var histogram = xs_.Histogram!;
+        Assert.Equal(all.Count, histogram.Sum(b => b.Count));
+        var (lowest, width) = (all.Min(), (all.Max() - all.Min()) / 20);
+        var exact = new long[20];
+        foreach (var v in all) exact[Math.Min(19, (int)((v - lowest) / width))]++;
+        for (var b = 0; b < 20; b++) Assert.InRange(histogram[b].Count, exact[b] - 0.005 * all.Count, exact[b] + 0.005 * all.Count);
+        // Fed whole batches, one accumulator gives the same figures as the merged partials.
+        var whole = direct.Finish(20);
+        Assert.Equal(xs_.Mean!.Value, whole.Mean!.Value, 1e-9);
+        Assert.Equal(xs_.StdDev!.Value, whole.StdDev!.Value, 1e-9);
+        Assert.Equal(xs_.Quantiles!.Select(q => q.Value), whole.Quantiles!.Select(q => q.Value));
+        Assert.Equal(histogram.Select(b => b.Count), whole.Histogram!.Select(b => b.Count));
+        var ids_ = id.Finish(20);
         Assert.InRange(ids_.Distinct, 600_000 * 0.98, 600_000 * 1.02);
         Assert.Equal(0L, ids_.Min);
         Assert.Equal(599_999L, ids_.Max);

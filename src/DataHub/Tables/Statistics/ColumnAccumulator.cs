@@ -42,7 +42,11 @@ internal sealed class ColumnAccumulator(Field field, bool partial = false, bool 
 
     public void Add(IArrowArray array)
     {
-        if (partial && IsNumeric) _batchValues ??= ArrayPool<double>.Shared.Rent(Math.Max(1, array.Length));
+        if (partial && IsNumeric && _batchValues is null)
+        {
+            _batchValues = ArrayPool<double>.Shared.Rent(Math.Max(1, array.Length));
+            _batchValueCount = 0;
+        }
         _count += array.Length;
         _nulls += array.NullCount;
         switch (array)
@@ -87,8 +91,10 @@ internal sealed class ColumnAccumulator(Field field, bool partial = false, bool 
         }
     }
 
-    public ColumnStatistics Finish(IReadOnlyList<HistogramBin>? histogram)
+    /// <summary>The column's statistics, with a histogram of <paramref name="bins"/> equal-width bins for numbers.</summary>
+    public ColumnStatistics Finish(int bins)
     {
+        var histogram = IsNumeric && _sketch is not null && _min <= _max ? Histogram(bins) : null;
         var type = Field.DataType is DictionaryType dt ? dt.ValueType.Name : Field.DataType.Name;
         if (Field.DataType is TimestampType ts) type = ts.Timezone is null ? "timestamp" : $"timestamp[{ts.Timezone}]";
         var numeric = IsNumeric && _values > 0;
@@ -105,24 +111,63 @@ internal sealed class ColumnAccumulator(Field field, bool partial = false, bool 
             numeric ? _mean : null, numeric && _values > 1 ? Math.Sqrt(_m2 / (_values - 1)) : null, quantiles, top, histogram);
     }
 
+    /// <summary>
+    /// Equal-width bins over [min, max] counted on the sample. While the sample holds every value the counts are exact;
+    /// past that each bin's count is its share of the sample scaled to the value count (rank error about 1/√capacity,
+    /// ≈0.3% of the values), rounded so the bins still add up to the value count.
+    /// </summary>
+    private List<HistogramBin> Histogram(int bins)
+    {
+        var sample = _sketch!.Sample;
+        var width = (_max - _min) / bins;
+        var counts = new long[bins];
+        foreach (var v in sample) counts[width > 0 ? Math.Clamp((int)((v - _min) / width), 0, bins - 1) : 0]++;
+        var sampled = sample.Length;
+        if (sampled < _values && sampled > 0)
+        {
+            // Largest remainders get the rounding, so the total is exact.
+            var shares = counts.Select(c => (double)c * _values / sampled).ToArray();
+            for (var i = 0; i < bins; i++) counts[i] = (long)Math.Floor(shares[i]);
+            var left = _values - counts.Sum();
+            foreach (var i in Enumerable.Range(0, bins).OrderByDescending(i => shares[i] - Math.Floor(shares[i])).ThenBy(i => i).Take((int)left)) counts[i]++;
+        }
+        return [.. counts.Select((n, i) => new HistogramBin(_min + i * width, i == bins - 1 ? _max : _min + (i + 1) * width, n))];
+    }
+
     private void AddIntegers(Int64Array a)
     {
         var values = a.Values;
-        if (!partial) _sketch ??= new QuantileSketch();
+        var nulls = a.NullCount > 0;
+        var batch = BatchBuffer(values.Length);
+        var n = Start(batch);
         for (var i = 0; i < values.Length; i++)
         {
-            if (a.NullCount > 0 && !a.IsValid(i)) continue;
+            if (nulls && !a.IsValid(i)) continue;
             var v = values[i];
             if (v < _minLong) _minLong = v;
             if (v > _maxLong) _maxLong = v;
-            AddNumber(v);
+            batch[n++] = v;
             _distinct.Add(HyperLogLog.Mix((ulong)v));
         }
+        AddBatch(batch, n);
     }
 
     private void AddNumbers(IArrowArray array)
     {
-        if (!partial) _sketch ??= new QuantileSketch();
+        var batch = BatchBuffer(array.Length);
+        var n = Start(batch);
+        if (array is DoubleArray doubles && doubles.NullCount == 0)
+        {
+            foreach (var v in doubles.Values)
+            {
+                // NaN is a value of a float column, but it has no place in an order or a mean.
+                if (double.IsNaN(v)) continue;
+                batch[n++] = v;
+                _distinct.Add(HyperLogLog.Mix(BitConverter.DoubleToUInt64Bits(v == 0 ? 0 : v)));
+            }
+            AddBatch(batch, n);
+            return;
+        }
         for (var i = 0; i < array.Length; i++)
         {
             if (!array.IsValid(i)) continue;
@@ -140,23 +185,111 @@ internal sealed class ColumnAccumulator(Field field, bool partial = false, bool 
                 Int64Array x => x.Values[i],
                 _ => double.NaN,
             };
-            // NaN is a value of a float column, but it has no place in an order or a mean.
             if (double.IsNaN(v)) continue;
-            AddNumber(v);
+            batch[n++] = v;
             _distinct.Add(HyperLogLog.Mix(BitConverter.DoubleToUInt64Bits(v == 0 ? 0 : v)));
+        }
+        AddBatch(batch, n);
+    }
+
+    /// <summary>Where a batch's numbers are gathered: the partial summary's sample buffer, or a scratch buffer.</summary>
+    private double[] BatchBuffer(int length)
+    {
+        if (_batchValues is null) return ArrayPool<double>.Shared.Rent(Math.Max(1, length));
+        if (_batchValues.Length - _batchValueCount < length)
+        {
+            var larger = ArrayPool<double>.Shared.Rent(_batchValueCount + length);
+            _batchValues.AsSpan(0, _batchValueCount).CopyTo(larger);
+            ArrayPool<double>.Shared.Return(_batchValues);
+            _batchValues = larger;
+        }
+        return _batchValues;
+    }
+
+    /// <summary>
+    /// Folds a batch's numbers in: its moments in two vector passes (sum, extremes; then squared deviations from its own
+    /// mean), combined with the running ones as in <see cref="Merge"/>; its values go to the sample.
+    /// </summary>
+    private int Start(double[] buffer) => ReferenceEquals(buffer, _batchValues) ? _batchValueCount : 0;
+
+    private void AddBatch(double[] buffer, int end)
+    {
+        var start = Start(buffer);
+        var n = end - start;
+        var values = buffer.AsSpan(start, n);
+        if (n > 0)
+        {
+            var (sum, min, max) = SumMinMax(values);
+            var mean = sum / n;
+            var m2 = SquaredDeviations(values, mean);
+            var total = _values + n;
+            var delta = mean - _mean;
+            _mean += delta * n / total;
+            _m2 += m2 + delta * delta * ((double)_values * n / total);
+            _values = total;
+            _min = Math.Min(_min, min);
+            _max = Math.Max(_max, max);
+        }
+        if (ReferenceEquals(buffer, _batchValues)) _batchValueCount += n;
+        else
+        {
+            (_sketch ??= new QuantileSketch()).AddRange(values);
+            ArrayPool<double>.Shared.Return(buffer);
         }
     }
 
-    private void AddNumber(double v)
+    private static (double Sum, double Min, double Max) SumMinMax(ReadOnlySpan<double> values)
     {
-        _values++;
-        var delta = v - _mean;
-        _mean += delta / _values;
-        _m2 += delta * (v - _mean);
-        if (v < _min) _min = v;
-        if (v > _max) _max = v;
-        if (_batchValues is not null) _batchValues[_batchValueCount++] = v;
-        else _sketch!.Add(v);
+        var i = 0;
+        double sum = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+        if (System.Numerics.Vector.IsHardwareAccelerated && values.Length >= 2 * System.Numerics.Vector<double>.Count)
+        {
+            var vectors = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(values);
+            var s = System.Numerics.Vector<double>.Zero;
+            var lo = new System.Numerics.Vector<double>(double.PositiveInfinity);
+            var hi = new System.Numerics.Vector<double>(double.NegativeInfinity);
+            foreach (var v in vectors)
+            {
+                s += v;
+                lo = System.Numerics.Vector.Min(lo, v);
+                hi = System.Numerics.Vector.Max(hi, v);
+            }
+            for (var k = 0; k < System.Numerics.Vector<double>.Count; k++)
+            {
+                sum += s[k];
+                min = Math.Min(min, lo[k]);
+                max = Math.Max(max, hi[k]);
+            }
+            i = vectors.Length * System.Numerics.Vector<double>.Count;
+        }
+        for (; i < values.Length; i++)
+        {
+            sum += values[i];
+            if (values[i] < min) min = values[i];
+            if (values[i] > max) max = values[i];
+        }
+        return (sum, min, max);
+    }
+
+    private static double SquaredDeviations(ReadOnlySpan<double> values, double mean)
+    {
+        var i = 0;
+        double m2 = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated && values.Length >= 2 * System.Numerics.Vector<double>.Count)
+        {
+            var vectors = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(values);
+            var m = new System.Numerics.Vector<double>(mean);
+            var acc = System.Numerics.Vector<double>.Zero;
+            foreach (var v in vectors)
+            {
+                var d = v - m;
+                acc += d * d;
+            }
+            m2 = System.Numerics.Vector.Sum(acc);
+            i = vectors.Length * System.Numerics.Vector<double>.Count;
+        }
+        for (; i < values.Length; i++) m2 += (values[i] - mean) * (values[i] - mean);
+        return m2;
     }
 
     private void AddTemporal(ReadOnlySpan<long> values, IArrowArray array)
