@@ -88,6 +88,7 @@ CoreDbContext NewCoreContext()
 
 var time = TimeProvider.System;
 using var gate = new WriteGate();
+var reclaims = new ReclaimSchedule();
 var outbox = new WebhookOutbox(new WebhookSignal(), time);
 try
 {
@@ -117,7 +118,7 @@ try
     async Task<Lease?> NextAsync(Guid annotator, bool log = false)
     {
         await using var db = NewContext(log);
-        return await new Distributor(db, time, new History(db, time), gate).NextAsync(project, annotator, default);
+        return await new Distributor(db, time, new History(db, time), gate, reclaims).NextAsync(project, annotator, default);
     }
     async Task SubmitAsync(Guid annotator, Lease lease, bool log = false)
     {

@@ -20,7 +20,8 @@ public sealed record Lease(Assignment Assignment, LabelingTask Task);
 /// on active assignments; expiry and submit race through conditional updates on the assignment's status.</item>
 /// </list>
 /// </summary>
-public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, History history, WriteGate gate)
+public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, History history, WriteGate gate,
+    ReclaimSchedule reclaims)
 {
     private const int CandidateBatch = 8;
     private const int ReclaimBatch = 200;
@@ -32,7 +33,9 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
     {
         if (project.State == LabelingProjectState.Paused) throw new ConflictException($"Labeling project '{project.Name}' is paused.");
         var now = time.GetUtcNow();
-        await ReclaimExpiredAsync(project.Id, now, cancellationToken);
+        // Expired leases go back to the pool before a task is chosen; the schedule skips the look when none can have expired yet.
+        if (reclaims.IsDue(project.Id, project.LeaseSeconds, now))
+            await reclaims.RunIfDueAsync(project.Id, project.LeaseSeconds, now, ct => ReclaimPassAsync(project.Id, now, ct), cancellationToken);
 
         // One read finds the live lease or, failing that, the oldest work a reviewer returned.
         var held = await db.Assignments.AsNoTracking()
@@ -100,6 +103,18 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
         return reclaimed;
     }
 
+    /// <summary>Reclaims what has expired, then reads when the earliest lease still live runs out (null: none is live).</summary>
+    private async Task<DateTimeOffset?> ReclaimPassAsync(Guid projectId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await ReclaimExpiredAsync(projectId, now, cancellationToken);
+        var earliest = await db.Assignments.AsNoTracking()
+            .Where(a => a.LabelingProjectId == projectId && a.Status == AssignmentStatus.Active)
+            .OrderBy(a => a.ExpiresAt)
+            .Select(a => new { a.ExpiresAt })
+            .FirstOrDefaultAsync(cancellationToken);
+        return earliest?.ExpiresAt;
+    }
+
     private async Task<Lease?> CurrentAsync(Guid projectId, Guid annotatorId, CancellationToken cancellationToken)
     {
         var current = await db.Assignments.AsNoTracking()
@@ -118,6 +133,7 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
             var resumed = await db.Assignments.Where(a => a.Id == returned && a.Status == AssignmentStatus.Returned)
                 .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AssignmentStatus.Active).SetProperty(a => a.LeasedAt, now).SetProperty(a => a.ExpiresAt, expires), cancellationToken);
             if (resumed == 0) return await CurrentAsync(project.Id, annotatorId, cancellationToken);
+            reclaims.Leased(project.Id, expires);
         }
         catch (DbUpdateException)
         {
@@ -182,6 +198,7 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
                 continue;
             }
             db.ChangeTracker.Clear();
+            reclaims.Leased(project.Id, lease.ExpiresAt);
             return new Lease(lease, leased);
         }
         throw new CubeException(503, "Service unavailable", "Too many annotators are asking for tasks at once; retry shortly.").With("retryAfterSeconds", 1);
