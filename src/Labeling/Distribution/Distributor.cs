@@ -148,7 +148,8 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
         var postgres = db.Database.IsNpgsql();
         for (var attempt = 0; attempt < 20; attempt++)
         {
-            using var gated = await gate.EnterAsync(db, cancellationToken);
+            // A lease lost to a power failure costs nothing (the annotator asks again), so its commit need not wait for the disk.
+            using var gated = await gate.EnterUnsyncedAsync(db, cancellationToken);
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             // On SQLite the transaction starts IMMEDIATE (one writer at a time), so this read is current. On PostgreSQL the
             // first attempts lock one candidate row and let concurrent callers skip it instead of queueing behind it;
