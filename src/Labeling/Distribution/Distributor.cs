@@ -28,6 +28,34 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
     /// <summary>The top score given to tasks without a scored prediction: above any score (the check constraint caps scores at 1), so they come last.</summary>
     private const double Unscored = 2;
 
+    // The reads every "next" makes, compiled once: building and hashing the LINQ expression on each call cost more
+    // CPU than running the query.
+    private static readonly Func<LabelingDbContext, Guid, Guid, CancellationToken, Task<Lease?>> HeldQuery = EF.CompileAsyncQuery(
+        (LabelingDbContext db, Guid projectId, Guid annotatorId, CancellationToken _) => db.Assignments.AsNoTracking()
+            .Where(a => a.LabelingProjectId == projectId && a.AnnotatorId == annotatorId && (a.Status == AssignmentStatus.Active || a.Status == AssignmentStatus.Returned))
+            .Join(db.Tasks.AsNoTracking(), a => a.TaskId, t => t.Id, (a, t) => new { Assignment = a, Task = t })
+            .OrderBy(h => h.Assignment.Status == AssignmentStatus.Active ? 0 : 1).ThenBy(h => h.Assignment.FinishedAt)
+            .Select(h => new Lease(h.Assignment, h.Task))
+            .FirstOrDefault());
+
+    private static readonly Func<LabelingDbContext, Guid, Guid, bool, IAsyncEnumerable<LabelingTask>> SequentialCandidates = EF.CompileAsyncQuery(
+        (LabelingDbContext db, Guid projectId, Guid annotatorId, bool gold) => db.Tasks.AsNoTracking()
+            .Where(t => t.LabelingProjectId == projectId && t.IsGold == gold && t.Reserved < t.Required)
+            .Where(t => !db.Assignments.Any(a => a.TaskId == t.Id && a.AnnotatorId == annotatorId))
+            .OrderBy(t => t.Ordinal).Take(CandidateBatch));
+
+    private static readonly Func<LabelingDbContext, Guid, Guid, bool, IAsyncEnumerable<LabelingTask>> RandomCandidates = EF.CompileAsyncQuery(
+        (LabelingDbContext db, Guid projectId, Guid annotatorId, bool gold) => db.Tasks.AsNoTracking()
+            .Where(t => t.LabelingProjectId == projectId && t.IsGold == gold && t.Reserved < t.Required)
+            .Where(t => !db.Assignments.Any(a => a.TaskId == t.Id && a.AnnotatorId == annotatorId))
+            .OrderBy(t => t.RandomKey).ThenBy(t => t.Ordinal).Take(CandidateBatch));
+
+    private static readonly Func<LabelingDbContext, Guid, Guid, bool, IAsyncEnumerable<LabelingTask>> PriorityCandidates = EF.CompileAsyncQuery(
+        (LabelingDbContext db, Guid projectId, Guid annotatorId, bool gold) => db.Tasks.AsNoTracking()
+            .Where(t => t.LabelingProjectId == projectId && t.IsGold == gold && t.Reserved < t.Required)
+            .Where(t => !db.Assignments.Any(a => a.TaskId == t.Id && a.AnnotatorId == annotatorId))
+            .OrderByDescending(t => t.Priority).ThenBy(t => t.Ordinal).Take(CandidateBatch));
+
     /// <summary>The annotator's current lease, their returned work, or a fresh task; null when nothing is left for them.</summary>
     public async Task<Lease?> NextAsync(LabelingProject project, Guid annotatorId, CancellationToken cancellationToken)
     {
@@ -38,12 +66,8 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
             await reclaims.RunIfDueAsync(project.Id, project.LeaseSeconds, now, ct => ReclaimPassAsync(project.Id, now, ct), cancellationToken);
 
         // One read finds the live lease or, failing that, the oldest work a reviewer returned.
-        var held = await db.Assignments.AsNoTracking()
-            .Where(a => a.LabelingProjectId == project.Id && a.AnnotatorId == annotatorId && (a.Status == AssignmentStatus.Active || a.Status == AssignmentStatus.Returned))
-            .Join(db.Tasks.AsNoTracking(), a => a.TaskId, t => t.Id, (a, t) => new { Assignment = a, Task = t })
-            .OrderBy(h => h.Assignment.Status == AssignmentStatus.Active ? 0 : 1).ThenBy(h => h.Assignment.FinishedAt)
-            .FirstOrDefaultAsync(cancellationToken);
-        if (held?.Assignment.Status == AssignmentStatus.Active) return new Lease(held.Assignment, held.Task);
+        var held = await HeldQuery(db, project.Id, annotatorId, cancellationToken);
+        if (held?.Assignment.Status == AssignmentStatus.Active) return held;
         if (held is not null && await ResumeReturnedAsync(project, held.Assignment.Id, annotatorId, now, cancellationToken) is { } returned) return returned;
 
         // Gold tasks come at the configured rate, counted over the annotator's own assignments so the mix is exact
@@ -157,7 +181,7 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
             // whole rows, so the leased task needs no second read.
             var candidates = postgres && attempt < 3
                 ? await CandidatesLockedAsync(project, annotatorId, gold, cancellationToken)
-                : await Candidates(project, annotatorId, gold).Take(CandidateBatch).ToListAsync(cancellationToken);
+                : await CandidatesAsync(project, annotatorId, gold, cancellationToken);
             if (candidates.Count == 0)
             {
                 if (!postgres || attempt >= 3 || !await Candidates(project, annotatorId, gold).AnyAsync(cancellationToken)) return null;
@@ -203,6 +227,22 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
             return new Lease(lease, leased);
         }
         throw new CubeException(503, "Service unavailable", "Too many annotators are asking for tasks at once; retry shortly.").With("retryAfterSeconds", 1);
+    }
+
+    /// <summary>The first <see cref="CandidateBatch"/> of <see cref="Candidates"/>, through a compiled query where the order has one.</summary>
+    private async Task<List<LabelingTask>> CandidatesAsync(LabelingProject project, Guid annotatorId, bool gold, CancellationToken cancellationToken)
+    {
+        var compiled = project.Ordering switch
+        {
+            TaskOrdering.Sequential => SequentialCandidates,
+            TaskOrdering.Random => RandomCandidates,
+            TaskOrdering.Priority => PriorityCandidates,
+            _ => null,
+        };
+        if (compiled is null) return await Candidates(project, annotatorId, gold).Take(CandidateBatch).ToListAsync(cancellationToken);
+        var candidates = new List<LabelingTask>(CandidateBatch);
+        await foreach (var task in compiled(db, project.Id, annotatorId, gold).WithCancellation(cancellationToken)) candidates.Add(task);
+        return candidates;
     }
 
     /// <summary>
