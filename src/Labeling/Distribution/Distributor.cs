@@ -30,31 +30,31 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
 
     // The reads every "next" makes, compiled once: building and hashing the LINQ expression on each call cost more
     // CPU than running the query.
-    private static readonly Func<LabelingDbContext, Guid, Guid, CancellationToken, Task<Lease?>> HeldQuery = EF.CompileAsyncQuery(
+    private static readonly PerModel<Func<LabelingDbContext, Guid, Guid, CancellationToken, Task<Lease?>>> HeldQuery = new(() => EF.CompileAsyncQuery(
         (LabelingDbContext db, Guid projectId, Guid annotatorId, CancellationToken _) => db.Assignments.AsNoTracking()
             .Where(a => a.LabelingProjectId == projectId && a.AnnotatorId == annotatorId && (a.Status == AssignmentStatus.Active || a.Status == AssignmentStatus.Returned))
             .Join(db.Tasks.AsNoTracking(), a => a.TaskId, t => t.Id, (a, t) => new { Assignment = a, Task = t })
             .OrderBy(h => h.Assignment.Status == AssignmentStatus.Active ? 0 : 1).ThenBy(h => h.Assignment.FinishedAt)
             .Select(h => new Lease(h.Assignment, h.Task))
-            .FirstOrDefault());
+            .FirstOrDefault()));
 
-    private static readonly Func<LabelingDbContext, Guid, Guid, bool, IAsyncEnumerable<LabelingTask>> SequentialCandidates = EF.CompileAsyncQuery(
+    private static readonly PerModel<Func<LabelingDbContext, Guid, Guid, bool, IAsyncEnumerable<LabelingTask>>> SequentialCandidates = new(() => EF.CompileAsyncQuery(
         (LabelingDbContext db, Guid projectId, Guid annotatorId, bool gold) => db.Tasks.AsNoTracking()
             .Where(t => t.LabelingProjectId == projectId && t.IsGold == gold && t.Reserved < t.Required)
             .Where(t => !db.Assignments.Any(a => a.TaskId == t.Id && a.AnnotatorId == annotatorId))
-            .OrderBy(t => t.Ordinal).Take(CandidateBatch));
+            .OrderBy(t => t.Ordinal).Take(CandidateBatch)));
 
-    private static readonly Func<LabelingDbContext, Guid, Guid, bool, IAsyncEnumerable<LabelingTask>> RandomCandidates = EF.CompileAsyncQuery(
+    private static readonly PerModel<Func<LabelingDbContext, Guid, Guid, bool, IAsyncEnumerable<LabelingTask>>> RandomCandidates = new(() => EF.CompileAsyncQuery(
         (LabelingDbContext db, Guid projectId, Guid annotatorId, bool gold) => db.Tasks.AsNoTracking()
             .Where(t => t.LabelingProjectId == projectId && t.IsGold == gold && t.Reserved < t.Required)
             .Where(t => !db.Assignments.Any(a => a.TaskId == t.Id && a.AnnotatorId == annotatorId))
-            .OrderBy(t => t.RandomKey).ThenBy(t => t.Ordinal).Take(CandidateBatch));
+            .OrderBy(t => t.RandomKey).ThenBy(t => t.Ordinal).Take(CandidateBatch)));
 
-    private static readonly Func<LabelingDbContext, Guid, Guid, bool, IAsyncEnumerable<LabelingTask>> PriorityCandidates = EF.CompileAsyncQuery(
+    private static readonly PerModel<Func<LabelingDbContext, Guid, Guid, bool, IAsyncEnumerable<LabelingTask>>> PriorityCandidates = new(() => EF.CompileAsyncQuery(
         (LabelingDbContext db, Guid projectId, Guid annotatorId, bool gold) => db.Tasks.AsNoTracking()
             .Where(t => t.LabelingProjectId == projectId && t.IsGold == gold && t.Reserved < t.Required)
             .Where(t => !db.Assignments.Any(a => a.TaskId == t.Id && a.AnnotatorId == annotatorId))
-            .OrderByDescending(t => t.Priority).ThenBy(t => t.Ordinal).Take(CandidateBatch));
+            .OrderByDescending(t => t.Priority).ThenBy(t => t.Ordinal).Take(CandidateBatch)));
 
     /// <summary>The annotator's current lease, their returned work, or a fresh task; null when nothing is left for them.</summary>
     public async Task<Lease?> NextAsync(LabelingProject project, Guid annotatorId, CancellationToken cancellationToken)
@@ -66,7 +66,7 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
             await reclaims.RunIfDueAsync(project.Id, project.LeaseSeconds, now, ct => ReclaimPassAsync(project.Id, now, ct), cancellationToken);
 
         // One read finds the live lease or, failing that, the oldest work a reviewer returned.
-        var held = await HeldQuery(db, project.Id, annotatorId, cancellationToken);
+        var held = await HeldQuery.For(db)(db, project.Id, annotatorId, cancellationToken);
         if (held?.Assignment.Status == AssignmentStatus.Active) return held;
         if (held is not null && await ResumeReturnedAsync(project, held.Assignment.Id, annotatorId, now, cancellationToken) is { } returned) return returned;
 
@@ -234,9 +234,9 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
     {
         var compiled = project.Ordering switch
         {
-            TaskOrdering.Sequential => SequentialCandidates,
-            TaskOrdering.Random => RandomCandidates,
-            TaskOrdering.Priority => PriorityCandidates,
+            TaskOrdering.Sequential => SequentialCandidates.For(db),
+            TaskOrdering.Random => RandomCandidates.For(db),
+            TaskOrdering.Priority => PriorityCandidates.For(db),
             _ => null,
         };
         if (compiled is null) return await Candidates(project, annotatorId, gold).Take(CandidateBatch).ToListAsync(cancellationToken);
