@@ -21,6 +21,7 @@ using Cube.Labeling.Distribution;
 using Cube.Labeling.Projects;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Npgsql;
 
 var provider = args.Length > 0 ? args[0] : "sqlite";
@@ -66,16 +67,24 @@ else
     scratchFile = file;
 }
 
+// Pooled contexts, as the server registers them (ModuleDatabase); the logged ones for --sql are built apart.
+var pooledPostgres = new Lazy<PooledDbContextFactory<PostgresLabelingDbContext>>(() => new(PostgresOptions(log: false)));
+var pooledSqlite = new Lazy<PooledDbContextFactory<SqliteLabelingDbContext>>(() => new(SqliteOptions(log: false)));
+
 LabelingDbContext NewContext(bool log = false)
 {
-    static DbContextOptionsBuilder<T> Logged<T>(DbContextOptionsBuilder<T> options, bool log) where T : DbContext =>
-        log ? options.LogTo(Console.WriteLine, [RelationalEventId.CommandExecuted]).EnableSensitiveDataLogging() : options;
-    if (provider == "postgres")
-        return new PostgresLabelingDbContext(Logged(new DbContextOptionsBuilder<PostgresLabelingDbContext>(), log)
-            .UseNpgsql(connection, o => o.MigrationsHistoryTable("__migrations_labeling")).Options);
-    return new SqliteLabelingDbContext(Logged(new DbContextOptionsBuilder<SqliteLabelingDbContext>(), log)
-        .UseSqlite(connection, o => o.MigrationsHistoryTable("__migrations_labeling")).Options);
+    if (provider == "postgres") return log ? new PostgresLabelingDbContext(PostgresOptions(log)) : pooledPostgres.Value.CreateDbContext();
+    return log ? new SqliteLabelingDbContext(SqliteOptions(log)) : pooledSqlite.Value.CreateDbContext();
 }
+
+static DbContextOptionsBuilder<T> Logged<T>(DbContextOptionsBuilder<T> options, bool log) where T : DbContext =>
+    log ? options.LogTo(Console.WriteLine, [RelationalEventId.CommandExecuted]).EnableSensitiveDataLogging() : options;
+
+DbContextOptions<PostgresLabelingDbContext> PostgresOptions(bool log) => Logged(new DbContextOptionsBuilder<PostgresLabelingDbContext>(), log)
+    .UseNpgsql(connection, o => o.MigrationsHistoryTable("__migrations_labeling")).Options;
+
+DbContextOptions<SqliteLabelingDbContext> SqliteOptions(bool log) => Logged(new DbContextOptionsBuilder<SqliteLabelingDbContext>(), log)
+    .UseSqlite(connection, o => o.MigrationsHistoryTable("__migrations_labeling")).Options;
 
 CoreDbContext NewCoreContext()
 {
@@ -88,6 +97,7 @@ CoreDbContext NewCoreContext()
 
 var time = TimeProvider.System;
 using var gate = new WriteGate();
+var reclaims = new ReclaimSchedule();
 var outbox = new WebhookOutbox(new WebhookSignal(), time);
 try
 {
@@ -117,7 +127,7 @@ try
     async Task<Lease?> NextAsync(Guid annotator, bool log = false)
     {
         await using var db = NewContext(log);
-        return await new Distributor(db, time, new History(db, time), gate).NextAsync(project, annotator, default);
+        return await new Distributor(db, time, new History(db, time), gate, reclaims).NextAsync(project, annotator, default);
     }
     async Task SubmitAsync(Guid annotator, Lease lease, bool log = false)
     {

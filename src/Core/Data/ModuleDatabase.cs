@@ -18,8 +18,10 @@ public static class ModuleDatabase
         where TPostgres : TContext
     {
         var history = $"__migrations_{module}";
-        services.AddDbContext<TSqlite>((sp, options) => Configure(sp, options, DatabaseProvider.Sqlite, history));
-        services.AddDbContext<TPostgres>((sp, options) => Configure(sp, options, DatabaseProvider.PostgreSql, history));
+        // Pooled: a request leases a context that was reset instead of building one, with its options built once for
+        // the process; the contexts hold no state of their own beyond EF's, which the pool resets.
+        services.AddDbContextPool<TSqlite>((sp, options) => Configure(sp, options, DatabaseProvider.Sqlite, history));
+        services.AddDbContextPool<TPostgres>((sp, options) => Configure(sp, options, DatabaseProvider.PostgreSql, history));
         services.AddScoped<TContext>(sp => sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.GetProvider() == DatabaseProvider.Sqlite
             ? sp.GetRequiredService<TSqlite>()
             : sp.GetRequiredService<TPostgres>());

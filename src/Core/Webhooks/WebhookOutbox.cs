@@ -39,12 +39,15 @@ public sealed class WebhookSignal
 
     public void Notify()
     {
+        // Most notifications find one already pending (every submit sends one); skip those without the cost of a throw.
+        if (_semaphore.CurrentCount > 0) return;
         try
         {
             _semaphore.Release();
         }
         catch (SemaphoreFullException)
         {
+            // A concurrent notification got there first.
         }
     }
 

@@ -23,14 +23,23 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
 {
     public const long MaxTimeSpentMs = 24L * 3600 * 1000;
 
+    // The reads every submit makes, compiled once (see Distributor).
+    private static readonly PerModel<Func<LabelingDbContext, Guid, Guid, Guid, CancellationToken, Task<Lease?>>> OwnedQuery = new(() => EF.CompileAsyncQuery(
+        (LabelingDbContext db, Guid projectId, Guid taskId, Guid annotatorId, CancellationToken _) => db.Assignments.AsNoTracking()
+            .Where(a => a.TaskId == taskId && a.AnnotatorId == annotatorId && a.LabelingProjectId == projectId)
+            .Join(db.Tasks.AsNoTracking(), a => a.TaskId, t => t.Id, (a, t) => new Lease(a, t))
+            .FirstOrDefault()));
+
+    private static readonly PerModel<Func<LabelingDbContext, Guid, Guid, CancellationToken, Task<Annotation?>>> TrackedAnnotationQuery = new(() => EF.CompileAsyncQuery(
+        (LabelingDbContext db, Guid taskId, Guid annotatorId, CancellationToken _) => db.Annotations.FirstOrDefault(a => a.TaskId == taskId && a.AnnotatorId == annotatorId)));
+
+    private static readonly PerModel<Func<LabelingDbContext, Guid, CancellationToken, Task<int>>> CompletedQuery = new(() => EF.CompileAsyncQuery(
+        (LabelingDbContext db, Guid taskId, CancellationToken _) => db.Tasks.Where(t => t.Id == taskId).Select(t => t.Completed).First()));
+
     /// <summary>The annotator's hold on the task; annotators only ever see tasks they were given, so anything else is 404.</summary>
     public async Task<(Assignment Assignment, LabelingTask Task)> OwnAsync(LabelingProject project, Guid taskId, Guid annotatorId, CancellationToken cancellationToken)
     {
-        var owned = await db.Assignments.AsNoTracking()
-            .Where(a => a.TaskId == taskId && a.AnnotatorId == annotatorId && a.LabelingProjectId == project.Id)
-            .Join(db.Tasks.AsNoTracking(), a => a.TaskId, t => t.Id, (a, t) => new { Assignment = a, Task = t })
-            .FirstOrDefaultAsync(cancellationToken)
-            ?? throw new NotFoundException("Task", taskId.ToString());
+        var owned = await OwnedQuery.For(db)(db, project.Id, taskId, annotatorId, cancellationToken) ?? throw new NotFoundException("Task", taskId.ToString());
         return (owned.Assignment, owned.Task);
     }
 
@@ -53,7 +62,7 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
         var now = time.GetUtcNow();
         using var gated = await gate.EnterAsync(db, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var annotation = await db.Annotations.FirstOrDefaultAsync(a => a.TaskId == taskId && a.AnnotatorId == annotatorId, cancellationToken);
+        var annotation = await TrackedAnnotationQuery.For(db)(db, taskId, annotatorId, cancellationToken);
         if (expectedVersion is { } expected && annotation?.Version != expected)
             throw new PreconditionFailedException($"The annotation changed since it was read (current ETag {(annotation is null ? "none" : Core.Apis.ETags.For(annotation.Version))}); read it again and retry.");
         string action;
@@ -88,7 +97,7 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
                     .ExecuteUpdateAsync(s => s.SetProperty(t => t.Completed, t => t.Completed + 1), cancellationToken);
                 if (counted == 0) throw new ConflictException("The task already has all the annotations it needs.");
                 // Row-locked by the update above: exactly one transaction sees the count reach the overlap.
-                taskCompleted = !task.IsGold && await db.Tasks.Where(t => t.Id == taskId).Select(t => t.Completed).FirstAsync(cancellationToken) >= task.Required;
+                taskCompleted = !task.IsGold && await CompletedQuery.For(db)(db, taskId, cancellationToken) >= task.Required;
                 action = "submitted";
                 break;
         }

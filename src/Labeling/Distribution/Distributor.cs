@@ -20,27 +20,54 @@ public sealed record Lease(Assignment Assignment, LabelingTask Task);
 /// on active assignments; expiry and submit race through conditional updates on the assignment's status.</item>
 /// </list>
 /// </summary>
-public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, History history, WriteGate gate)
+public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(LabelingClock.Key)] TimeProvider time, History history, WriteGate gate,
+    ReclaimSchedule reclaims)
 {
     private const int CandidateBatch = 8;
     private const int ReclaimBatch = 200;
     /// <summary>The top score given to tasks without a scored prediction: above any score (the check constraint caps scores at 1), so they come last.</summary>
     private const double Unscored = 2;
 
+    // The reads every "next" makes, compiled once: building and hashing the LINQ expression on each call cost more
+    // CPU than running the query.
+    private static readonly PerModel<Func<LabelingDbContext, Guid, Guid, CancellationToken, Task<Lease?>>> HeldQuery = new(() => EF.CompileAsyncQuery(
+        (LabelingDbContext db, Guid projectId, Guid annotatorId, CancellationToken _) => db.Assignments.AsNoTracking()
+            .Where(a => a.LabelingProjectId == projectId && a.AnnotatorId == annotatorId && (a.Status == AssignmentStatus.Active || a.Status == AssignmentStatus.Returned))
+            .Join(db.Tasks.AsNoTracking(), a => a.TaskId, t => t.Id, (a, t) => new { Assignment = a, Task = t })
+            .OrderBy(h => h.Assignment.Status == AssignmentStatus.Active ? 0 : 1).ThenBy(h => h.Assignment.FinishedAt)
+            .Select(h => new Lease(h.Assignment, h.Task))
+            .FirstOrDefault()));
+
+    private static readonly PerModel<Func<LabelingDbContext, Guid, Guid, bool, IAsyncEnumerable<LabelingTask>>> SequentialCandidates = new(() => EF.CompileAsyncQuery(
+        (LabelingDbContext db, Guid projectId, Guid annotatorId, bool gold) => db.Tasks.AsNoTracking()
+            .Where(t => t.LabelingProjectId == projectId && t.IsGold == gold && t.Reserved < t.Required)
+            .Where(t => !db.Assignments.Any(a => a.TaskId == t.Id && a.AnnotatorId == annotatorId))
+            .OrderBy(t => t.Ordinal).Take(CandidateBatch)));
+
+    private static readonly PerModel<Func<LabelingDbContext, Guid, Guid, bool, IAsyncEnumerable<LabelingTask>>> RandomCandidates = new(() => EF.CompileAsyncQuery(
+        (LabelingDbContext db, Guid projectId, Guid annotatorId, bool gold) => db.Tasks.AsNoTracking()
+            .Where(t => t.LabelingProjectId == projectId && t.IsGold == gold && t.Reserved < t.Required)
+            .Where(t => !db.Assignments.Any(a => a.TaskId == t.Id && a.AnnotatorId == annotatorId))
+            .OrderBy(t => t.RandomKey).ThenBy(t => t.Ordinal).Take(CandidateBatch)));
+
+    private static readonly PerModel<Func<LabelingDbContext, Guid, Guid, bool, IAsyncEnumerable<LabelingTask>>> PriorityCandidates = new(() => EF.CompileAsyncQuery(
+        (LabelingDbContext db, Guid projectId, Guid annotatorId, bool gold) => db.Tasks.AsNoTracking()
+            .Where(t => t.LabelingProjectId == projectId && t.IsGold == gold && t.Reserved < t.Required)
+            .Where(t => !db.Assignments.Any(a => a.TaskId == t.Id && a.AnnotatorId == annotatorId))
+            .OrderByDescending(t => t.Priority).ThenBy(t => t.Ordinal).Take(CandidateBatch)));
+
     /// <summary>The annotator's current lease, their returned work, or a fresh task; null when nothing is left for them.</summary>
     public async Task<Lease?> NextAsync(LabelingProject project, Guid annotatorId, CancellationToken cancellationToken)
     {
         if (project.State == LabelingProjectState.Paused) throw new ConflictException($"Labeling project '{project.Name}' is paused.");
         var now = time.GetUtcNow();
-        await ReclaimExpiredAsync(project.Id, now, cancellationToken);
+        // Expired leases go back to the pool before a task is chosen; the schedule skips the look when none can have expired yet.
+        if (reclaims.IsDue(project.Id, project.LeaseSeconds, now))
+            await reclaims.RunIfDueAsync(project.Id, project.LeaseSeconds, now, ct => ReclaimPassAsync(project.Id, now, ct), cancellationToken);
 
         // One read finds the live lease or, failing that, the oldest work a reviewer returned.
-        var held = await db.Assignments.AsNoTracking()
-            .Where(a => a.LabelingProjectId == project.Id && a.AnnotatorId == annotatorId && (a.Status == AssignmentStatus.Active || a.Status == AssignmentStatus.Returned))
-            .Join(db.Tasks.AsNoTracking(), a => a.TaskId, t => t.Id, (a, t) => new { Assignment = a, Task = t })
-            .OrderBy(h => h.Assignment.Status == AssignmentStatus.Active ? 0 : 1).ThenBy(h => h.Assignment.FinishedAt)
-            .FirstOrDefaultAsync(cancellationToken);
-        if (held?.Assignment.Status == AssignmentStatus.Active) return new Lease(held.Assignment, held.Task);
+        var held = await HeldQuery.For(db)(db, project.Id, annotatorId, cancellationToken);
+        if (held?.Assignment.Status == AssignmentStatus.Active) return held;
         if (held is not null && await ResumeReturnedAsync(project, held.Assignment.Id, annotatorId, now, cancellationToken) is { } returned) return returned;
 
         // Gold tasks come at the configured rate, counted over the annotator's own assignments so the mix is exact
@@ -100,6 +127,18 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
         return reclaimed;
     }
 
+    /// <summary>Reclaims what has expired, then reads when the earliest lease still live runs out (null: none is live).</summary>
+    private async Task<DateTimeOffset?> ReclaimPassAsync(Guid projectId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await ReclaimExpiredAsync(projectId, now, cancellationToken);
+        var earliest = await db.Assignments.AsNoTracking()
+            .Where(a => a.LabelingProjectId == projectId && a.Status == AssignmentStatus.Active)
+            .OrderBy(a => a.ExpiresAt)
+            .Select(a => new { a.ExpiresAt })
+            .FirstOrDefaultAsync(cancellationToken);
+        return earliest?.ExpiresAt;
+    }
+
     private async Task<Lease?> CurrentAsync(Guid projectId, Guid annotatorId, CancellationToken cancellationToken)
     {
         var current = await db.Assignments.AsNoTracking()
@@ -118,6 +157,7 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
             var resumed = await db.Assignments.Where(a => a.Id == returned && a.Status == AssignmentStatus.Returned)
                 .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AssignmentStatus.Active).SetProperty(a => a.LeasedAt, now).SetProperty(a => a.ExpiresAt, expires), cancellationToken);
             if (resumed == 0) return await CurrentAsync(project.Id, annotatorId, cancellationToken);
+            reclaims.Leased(project.Id, expires);
         }
         catch (DbUpdateException)
         {
@@ -132,7 +172,8 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
         var postgres = db.Database.IsNpgsql();
         for (var attempt = 0; attempt < 20; attempt++)
         {
-            using var gated = await gate.EnterAsync(db, cancellationToken);
+            // A lease lost to a power failure costs nothing (the annotator asks again), so its commit need not wait for the disk.
+            using var gated = await gate.EnterUnsyncedAsync(db, cancellationToken);
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             // On SQLite the transaction starts IMMEDIATE (one writer at a time), so this read is current. On PostgreSQL the
             // first attempts lock one candidate row and let concurrent callers skip it instead of queueing behind it;
@@ -140,7 +181,7 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
             // whole rows, so the leased task needs no second read.
             var candidates = postgres && attempt < 3
                 ? await CandidatesLockedAsync(project, annotatorId, gold, cancellationToken)
-                : await Candidates(project, annotatorId, gold).Take(CandidateBatch).ToListAsync(cancellationToken);
+                : await CandidatesAsync(project, annotatorId, gold, cancellationToken);
             if (candidates.Count == 0)
             {
                 if (!postgres || attempt >= 3 || !await Candidates(project, annotatorId, gold).AnyAsync(cancellationToken)) return null;
@@ -182,9 +223,26 @@ public sealed class Distributor(LabelingDbContext db, [FromKeyedServices(Labelin
                 continue;
             }
             db.ChangeTracker.Clear();
+            reclaims.Leased(project.Id, lease.ExpiresAt);
             return new Lease(lease, leased);
         }
         throw new CubeException(503, "Service unavailable", "Too many annotators are asking for tasks at once; retry shortly.").With("retryAfterSeconds", 1);
+    }
+
+    /// <summary>The first <see cref="CandidateBatch"/> of <see cref="Candidates"/>, through a compiled query where the order has one.</summary>
+    private async Task<List<LabelingTask>> CandidatesAsync(LabelingProject project, Guid annotatorId, bool gold, CancellationToken cancellationToken)
+    {
+        var compiled = project.Ordering switch
+        {
+            TaskOrdering.Sequential => SequentialCandidates.For(db),
+            TaskOrdering.Random => RandomCandidates.For(db),
+            TaskOrdering.Priority => PriorityCandidates.For(db),
+            _ => null,
+        };
+        if (compiled is null) return await Candidates(project, annotatorId, gold).Take(CandidateBatch).ToListAsync(cancellationToken);
+        var candidates = new List<LabelingTask>(CandidateBatch);
+        await foreach (var task in compiled(db, project.Id, annotatorId, gold).WithCancellation(cancellationToken)) candidates.Add(task);
+        return candidates;
     }
 
     /// <summary>

@@ -21,6 +21,7 @@ public static class LabelingModule
         services.AddModuleDbContext<LabelingDbContext, SqliteLabelingDbContext, PostgresLabelingDbContext>("labeling");
         services.TryAddKeyedSingleton<TimeProvider>(LabelingClock.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
         services.AddSingleton<WriteGate>();
+        services.AddSingleton<ReclaimSchedule>();
         services.AddScoped<History>();
         services.AddScoped<LabelingProjects>();
         services.AddScoped<Distributor>();
