@@ -116,7 +116,7 @@ internal sealed class KeyIndex
 {
     private readonly Column[] _keys;
     // One whole-number key (ids, the usual entity key) is looked up by value; other keys by hash chains.
-    private readonly Dictionary<long, int>? _byLong;
+    private readonly LongTable? _byLong;
     private readonly Dictionary<ulong, int> _head = [];
     private readonly List<int> _nextGroup = [];
     private readonly List<int> _groupRow = [];
@@ -127,7 +127,7 @@ internal sealed class KeyIndex
         GroupOf = new int[rowCount];
         if (keys is [{ Kind: DataKind.Int64 or DataKind.Timestamp } key])
         {
-            _byLong = [];
+            _byLong = new LongTable();
             var values = key.Int64;
             for (var row = 0; row < rowCount; row++)
             {
@@ -136,12 +136,8 @@ internal sealed class KeyIndex
                     GroupOf[row] = -1;
                     continue;
                 }
-                ref var group = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_byLong, values[row], out var exists);
-                if (!exists)
-                {
-                    group = _groupRow.Count;
-                    _groupRow.Add(row);
-                }
+                var group = _byLong.GetOrAdd(values[row], _groupRow.Count, out var added);
+                if (added) _groupRow.Add(row);
                 GroupOf[row] = group;
             }
             return;
@@ -176,7 +172,7 @@ internal sealed class KeyIndex
     {
         if (!AllValid(probe, row)) return -1;
         // Probe keys of another kind (a text key against whole numbers) never match; the binding refuses such joins anyway.
-        if (_byLong is not null) return probe[0].Kind is DataKind.Int64 or DataKind.Timestamp && _byLong.TryGetValue(probe[0].Int64[row], out var group) ? group : -1;
+        if (_byLong is not null) return probe[0].Kind is DataKind.Int64 or DataKind.Timestamp ? _byLong.Find(probe[0].Int64[row]) : -1;
         return Find(Hash(probe, row), probe, row);
     }
 
@@ -331,7 +327,6 @@ public sealed class AsOfJoinOperator(Params p) : BinaryOperator
     private Frame? _right;
     private KeyIndex? _index;
     private int[] _start = [];
-    private int[] _rows = [];
     private long[] _times = [];
 
     public override string Kind => "asof_join";
@@ -347,15 +342,16 @@ public sealed class AsOfJoinOperator(Params p) : BinaryOperator
 
     protected override void BuildCore(Frame right)
     {
-        _right = right;
         var time = right[_rightTime];
         _index = new KeyIndex(_layout.RightKeys.Select(k => right[k]).ToArray(), right.RowCount, time.IsValid);
-        (_start, _rows) = _index.Groups();
+        (_start, var rows) = _index.Groups();
         var ts = time.Timestamp;
         for (var g = 0; g < _index.GroupCount; g++)
-            _rows.AsSpan(_start[g], _start[g + 1] - _start[g]).Sort((a, b) => ts[a] != ts[b] ? ts[a].CompareTo(ts[b]) : a.CompareTo(b));
-        _times = new long[_rows.Length];
-        for (var i = 0; i < _rows.Length; i++) _times[i] = ts[_rows[i]];
+            rows.AsSpan(_start[g], _start[g + 1] - _start[g]).Sort((a, b) => ts[a] != ts[b] ? ts[a].CompareTo(ts[b]) : a.CompareTo(b));
+        // The right rows are laid out in (key, time) order, so a match's position in the times is also its row in
+        // the laid-out right side: a probe reads the times and then the joined values, with no row number in between.
+        _right = right.Take(rows);
+        _times = _right[_rightTime].Timestamp;
     }
 
     public override Frame Transform(Frame input)
@@ -378,7 +374,7 @@ public sealed class AsOfJoinOperator(Params p) : BinaryOperator
                     if (_times[mid] <= ts[i]) lo = mid + 1;
                     else hi = mid;
                 }
-                if (lo > _start[group] && (_tolerance is null || ts[i] - _times[lo - 1] <= _tolerance)) match = _rows[lo - 1];
+                if (lo > _start[group] && (_tolerance is null || ts[i] - _times[lo - 1] <= _tolerance)) match = lo - 1;
             }
             if (match >= 0 || _how == "left") pairs.Add(i, match);
         }

@@ -16,7 +16,7 @@ internal sealed class EntityIndex(IReadOnlyList<DataKind> kinds)
     private readonly List<bool>[] _valid = kinds.Select(_ => new List<bool>()).ToArray();
 
     // One whole-number or text key (the common case) is looked up by its value directly; the null key has its own slot.
-    private readonly Dictionary<long, int>? _byLong = kinds is [DataKind.Int64 or DataKind.Timestamp] ? [] : null;
+    private readonly LongTable? _byLong = kinds is [DataKind.Int64 or DataKind.Timestamp] ? new() : null;
     private readonly Dictionary<string, int>? _byString = kinds is [DataKind.String] ? new(StringComparer.Ordinal) : null;
     private int _nullId = -1;
 
@@ -25,7 +25,7 @@ internal sealed class EntityIndex(IReadOnlyList<DataKind> kinds)
     /// <summary>Entity numbers of every row of <paramref name="keys"/>, adding new entities.</summary>
     public int[] Assign(Column[] keys, int rows)
     {
-        if (_byLong is not null) return AssignSingle(_byLong, keys[0].Int64, keys[0], rows);
+        if (_byLong is not null) return AssignLongs(_byLong, keys[0], rows);
         if (_byString is not null) return AssignSingle(_byString, (string[])keys[0].Values, keys[0], rows);
         var ids = new int[rows];
         for (var row = 0; row < rows; row++)
@@ -65,6 +65,35 @@ internal sealed class EntityIndex(IReadOnlyList<DataKind> kinds)
             ids[row] = id;
         }
         return ids;
+    }
+
+    /// <summary>One whole-number key, looked up in the flat table (null has its own entity).</summary>
+    private int[] AssignLongs(LongTable index, Column key, int rows)
+    {
+        var ids = new int[rows];
+        var values = key.Int64;
+        var valid = key.Valid;
+        for (var row = 0; row < rows; row++)
+        {
+            if (valid is not null && !valid[row])
+            {
+                if (_nullId < 0) _nullId = AddEntity(0, valid: false);
+                ids[row] = _nullId;
+                continue;
+            }
+            ids[row] = index.GetOrAdd(values[row], _next.Count, out var added);
+            if (added) AddEntity(values[row], valid: true);
+        }
+        return ids;
+    }
+
+    private int AddEntity(long value, bool valid)
+    {
+        _next.Add(-1);
+        _valid[0].Add(valid);
+        _strings[0].Add(null);
+        _longs[0].Add(valid ? value : 0);
+        return _next.Count - 1;
     }
 
     private int[] AssignSingle<T>(Dictionary<T, int> index, T[] values, Column key, int rows) where T : notnull
