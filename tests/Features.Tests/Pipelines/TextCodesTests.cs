@@ -40,6 +40,14 @@ public sealed class TextCodesTests
 
     private static readonly Frame Plain = TestData.Table(2_000, seed: 5);
 
+    /// <summary>Reads the table in batches with only the columns a pass asks for, noting what each pass asked.</summary>
+    private static FeaturePipeline.ReadInput Projecting(Frame table, List<IReadOnlyList<string>?> requested) => (_, columns, _) =>
+    {
+        requested.Add(columns);
+        var schema = columns is null ? table.Schema : new FrameSchema(columns.Select(c => table.Schema.Find(c)!));
+        return OperatorTests.Batches(new Frame(schema, schema.Names.Select(n => table[n]).ToList(), table.RowCount), 450);
+    };
+
     [Fact]
     public void CodedText_ReadsTheSameValues_AndWritesTheSameArrowStrings()
     {
@@ -132,12 +140,7 @@ public sealed class TextCodesTests
         var table = Coded(Plain);
         var requested = new List<IReadOnlyList<string>?>();
         using var projected = FeaturePipeline.Compile(PipelineSpec.Parse(yaml), new Dictionary<string, FrameSchema> { ["events"] = table.Schema });
-        var state = await projected.FitAsync((_, columns, _) =>
-        {
-            requested.Add(columns);
-            var schema = columns is null ? table.Schema : new FrameSchema(columns.Select(c => table.Schema.Find(c)!));
-            return OperatorTests.Batches(new Frame(schema, schema.Names.Select(n => table[n]).ToList(), table.RowCount), 450);
-        });
+        var state = await projected.FitAsync(Projecting(table, requested));
         // One pass, reading x, a and s for the fits and b and a for the group-by, in the input's order.
         Assert.Equal(["a", "b", "x", "s"], Assert.Single(requested));
 
@@ -161,12 +164,7 @@ public sealed class TextCodesTests
             """;
         var requested = new List<IReadOnlyList<string>?>();
         using var pipeline = FeaturePipeline.Compile(PipelineSpec.Parse(yaml), new Dictionary<string, FrameSchema> { ["events"] = Plain.Schema });
-        await pipeline.FitAsync((_, columns, _) =>
-        {
-            requested.Add(columns);
-            var schema = columns is null ? Plain.Schema : new FrameSchema(columns.Select(c => Plain.Schema.Find(c)!));
-            return OperatorTests.Batches(new Frame(schema, schema.Names.Select(n => Plain[n]).ToList(), Plain.RowCount), 450);
-        });
+        await pipeline.FitAsync(Projecting(Plain, requested));
         Assert.Equal(2, requested.Count);
         Assert.Equal(["x"], requested[0]);
         Assert.Null(requested[1]);
