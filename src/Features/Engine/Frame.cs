@@ -22,6 +22,10 @@ public sealed class FrameSchema
 
     public IEnumerable<string> Names => Fields.Select(f => f.Name);
 
+    /// <summary>The named fields, in the given order; an unknown name is an <see cref="ArgumentException"/>.</summary>
+    public FrameSchema Select(IEnumerable<string> names) =>
+        new(names.Select(n => Find(n) ?? throw new ArgumentException($"No column '{n}'.", nameof(names))));
+
     public override string ToString() => string.Join(", ", Fields.Select(f => $"{f.Name}:{f.Kind}"));
 }
 
@@ -70,6 +74,9 @@ public sealed class Frame
         }
         return new Frame(new FrameSchema(fields), values, RowCount);
     }
+
+    /// <summary>The named columns, in the given order (the arrays are shared, not copied).</summary>
+    public Frame Select(IReadOnlyList<string> names) => new(Schema.Select(names), names.Select(n => this[n]).ToList(), RowCount);
 
     public Frame Take(int[] rows) => new(Schema, Columns.Select(c => c.Take(rows)).ToList(), rows.Length);
 

@@ -14,8 +14,7 @@ public sealed class SelectOperator(Params p) : FeatureOperator
     protected override FrameSchema BindCore(FrameSchema input) =>
         new(_columns.Select(c => RequireColumn(input, c, "columns")));
 
-    public override Frame Transform(Frame input) =>
-        new(new FrameSchema(_columns.Select(c => input.Schema.Find(c)!)), _columns.Select(c => input[c]).ToList(), input.RowCount);
+    public override Frame Transform(Frame input) => input.Select(_columns);
 }
 
 /// <summary>Removes the listed columns.</summary>

@@ -99,7 +99,7 @@ public sealed class PipelineService(FeaturesDbContext db, DatasetResolver resolv
     private async IAsyncEnumerable<Frame> Frames(ResolvedInput input, long? limit, IReadOnlyList<string>? columns,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var schema = columns is null ? input.Schema : new FrameSchema(columns.Select(c => input.Schema.Find(c) ?? throw new ArgumentException($"The input has no column '{c}'.", nameof(columns))));
+        var schema = columns is null ? input.Schema : input.Schema.Select(columns);
         await foreach (var batch in tables.ReadAsync(input.VersionId, input.Table, schema.Names.ToList(), limit, cancellationToken, dictionaryStrings: true))
             using (batch)
                 yield return ArrowFrames.ToFrame(batch, schema);

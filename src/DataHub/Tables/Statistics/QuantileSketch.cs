@@ -55,9 +55,6 @@ internal sealed class QuantileSketch
         }
     }
 
-    /// <summary>How many values were added.</summary>
-    public long Seen => _seen;
-
     /// <summary>The sampled values (every value while there are at most <see cref="Capacity"/>), in no set order.</summary>
     public ReadOnlySpan<double> Sample => _sample.AsSpan(0, (int)Math.Min(_seen, Capacity));
 

@@ -11,8 +11,6 @@ internal sealed class TableStatisticsBuilder(Schema schema)
     public const int HistogramBins = 20;
     private readonly ColumnAccumulator[] _columns = [.. schema.FieldsList.Select(f => new ColumnAccumulator(f))];
 
-    public void Add(RecordBatch batch) => Merge(Summarize(batch));
-
     /// <summary>Summarises one batch; safe on any thread, while other batches are merged.</summary>
     public ColumnAccumulator[] Summarize(RecordBatch batch)
     {
