@@ -15,14 +15,14 @@ namespace Cube.Features.Bench;
 
 internal static class ParquetBench
 {
-    private const string Spec = """
+    private const string SpecTemplate = """
         inputs:
           events: {dataset: bench, table: events.parquet}
           profiles: {dataset: bench, table: profiles.parquet}
         steps:
           - {name: fill, op: impute, input: events, columns: [score], strategy: median}
           - {name: scale, op: standardize, columns: [amount]}
-          - {name: encode, op: onehot, column: cat50, maxCategories: 50}
+          - {name: encode, op: onehot, column: cat50, maxCategories: 50, dtype: ONEHOT}
           - {name: asof, op: asof_join, right: profiles, on: [user_id], time: ts, rightTime: pts}
           - name: users
             op: groupby
@@ -32,8 +32,11 @@ internal static class ParquetBench
         output: asof
         """;
 
-    public static async Task RunAsync(int rows, bool cubeOnly = false)
+    public static async Task RunAsync(int rows, bool cubeOnly = false, string oneHot = "int64")
     {
+        if (oneHot is not ("int64" or "boolean")) throw new ArgumentException("--onehot is int64 or boolean.", nameof(oneHot));
+        var spec = SpecTemplate.Replace("ONEHOT", oneHot, StringComparison.Ordinal);
+        var sqlType = oneHot == "boolean" ? "BOOLEAN" : "BIGINT";
         var users = Math.Max(1, Math.Min(1_000_000, rows / 10));
         var directory = Directory.CreateTempSubdirectory("cube-features-bench-").FullName;
         try
@@ -58,27 +61,27 @@ internal static class ParquetBench
                           FROM range({users}) a(u), range(2) b(k)) TO '{profiles}' (FORMAT parquet, ROW_GROUP_SIZE 65536)
                     """);
             }
-            Console.WriteLine($"Parquet to Parquet over {rows:N0} events ({users:N0} users, {2 * users:N0} profile rows): impute median, standardize, one-hot 50 values, as-of join, group-by user");
+            Console.WriteLine($"Parquet to Parquet over {rows:N0} events ({users:N0} users, {2 * users:N0} profile rows): impute median, standardize, one-hot 50 values ({oneHot}), as-of join, group-by user");
 
-            var (cubeSeconds, cubeRows, cubeUsers) = await CubeAsync(directory, events, profiles, statistics: false);
+            var (cubeSeconds, cubeRows, cubeUsers) = await CubeAsync(spec, directory, events, profiles, statistics: false);
             long cubePeak;
             using (var process = Process.GetCurrentProcess()) cubePeak = process.PeakWorkingSet64;
             Console.WriteLine($"  Cube engine : {cubeSeconds,7:F2} s  {rows / cubeSeconds,12:N0} rows/s  ({cubeRows:N0} rows, {cubeUsers:N0} users out; process peak {cubePeak / 1048576.0:N0} MiB)");
             if (cubeOnly) return;
 
-            var (duckSeconds, duckRows, duckUsers) = Duck(directory, events, profiles);
+            var (duckSeconds, duckRows, duckUsers) = Duck(directory, events, profiles, sqlType);
             long peak;
             using (var process = Process.GetCurrentProcess()) peak = process.PeakWorkingSet64;
             Console.WriteLine($"  DuckDB SQL  : {duckSeconds,7:F2} s  {rows / duckSeconds,12:N0} rows/s  ({duckRows:N0} rows, {duckUsers:N0} users out; threads={Environment.ProcessorCount}; process peak now {peak / 1048576.0:N0} MiB)");
             Console.WriteLine($"  ratio Cube/DuckDB throughput: {duckSeconds / cubeSeconds:F2}x");
             // A pipeline run also computes DataHub's column statistics of its output (a summary per batch, a histogram pass).
-            var (withStatistics, _, _) = await CubeAsync(directory, events, profiles, statistics: true);
+            var (withStatistics, _, _) = await CubeAsync(spec, directory, events, profiles, statistics: true);
             Console.WriteLine($"  Cube engine with DataHub column statistics, as a pipeline run writes: {withStatistics:F2} s ({rows / withStatistics:N0} rows/s, {duckSeconds / withStatistics:F2}x DuckDB)");
             using (var check = Open())
             {
                 // Same answer, not only the same counts: the sums of the joined and aggregated columns agree.
-                var cube = Scalar(check, $"SELECT round(sum(balance), 2) || '/' || round(sum(amount * score), 1) || '/' || sum(cat50_c07) FROM '{Path.Combine(directory, "cube_rows.parquet")}'");
-                var duck = Scalar(check, $"SELECT round(sum(balance), 2) || '/' || round(sum(amount * score), 1) || '/' || sum(cat50_c07) FROM '{Path.Combine(directory, "duck_rows.parquet")}'");
+                var cube = Scalar(check, $"SELECT round(sum(balance), 2) || '/' || round(sum(amount * score), 1) || '/' || sum(cat50_c07::BIGINT) FROM '{Path.Combine(directory, "cube_rows.parquet")}'");
+                var duck = Scalar(check, $"SELECT round(sum(balance), 2) || '/' || round(sum(amount * score), 1) || '/' || sum(cat50_c07::BIGINT) FROM '{Path.Combine(directory, "duck_rows.parquet")}'");
                 var cubeAgg = Scalar(check, $"SELECT sum(orders) || '/' || round(sum(spent), 2) || '/' || sum(categories) FROM '{Path.Combine(directory, "cube_users.parquet")}'");
                 var duckAgg = Scalar(check, $"SELECT sum(orders) || '/' || round(sum(spent), 2) || '/' || sum(categories) FROM '{Path.Combine(directory, "duck_users.parquet")}'");
                 Console.WriteLine($"  check rows (sum balance / sum amount*score / c07 ones): cube {cube}, duckdb {duck}");
@@ -93,16 +96,17 @@ internal static class ParquetBench
     }
 
     /// <summary>Fits over the Parquet stream (one pass per dependency level, the as-of right side and the group-by in the fit), then transforms and writes.</summary>
-    private static async Task<(double Seconds, long Rows, long Users)> CubeAsync(string directory, string events, string profiles, bool statistics)
+    private static async Task<(double Seconds, long Rows, long Users)> CubeAsync(string spec, string directory, string events, string profiles, bool statistics)
     {
         var clock = Stopwatch.StartNew();
+        var cpu = CpuSeconds();
         var paths = new Dictionary<string, string> { ["events"] = events, ["profiles"] = profiles };
         var schemas = paths.ToDictionary(p => p.Key, p =>
         {
             using var reader = TableReader.Open(p.Value);
             return ArrowFrames.SchemaOf(reader.Schema);
         });
-        using var pipeline = FeaturePipeline.Compile(PipelineSpec.Parse(Spec), schemas);
+        using var pipeline = FeaturePipeline.Compile(PipelineSpec.Parse(spec), schemas);
         var reads = 0;
         await pipeline.FitAsync((name, columns, ct) =>
         {
@@ -110,6 +114,8 @@ internal static class ParquetBench
             return Read(paths[name], columns is null ? schemas[name] : schemas[name].Select(columns), ct);
         });
         var fitSeconds = clock.Elapsed.TotalSeconds;
+        var fitCpu = CpuSeconds() - cpu;
+        var transformStart = Stopwatch.GetTimestamp();
 
         // Written as a pipeline run writes its output: DataHub's Parquet writer (its encodings, statistics and threads).
         var written = await TableIngest.WriteAsync(Path.Combine(directory, "cube_rows.parquet"), ArrowFrames.ToArrowSchema(pipeline.OutputSchema),
@@ -117,13 +123,23 @@ internal static class ParquetBench
             new TableIngestOptions { Statistics = statistics });
         var rows = written.RowCount;
         var passSeconds = clock.Elapsed.TotalSeconds - fitSeconds;
+        var passCpu = CpuSeconds() - cpu - fitCpu;
+        // For `perf record -k CLOCK_MONOTONIC ... ; perf report --time start,end`: the transform's window on that clock.
+        if (Environment.GetEnvironmentVariable("CUBE_BENCH_MARKS") is "1")
+            Console.WriteLine($"    transform window (CLOCK_MONOTONIC s): {transformStart / (double)Stopwatch.Frequency:F6},{Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency:F6}");
         var perUser = pipeline.Reduced["users"];
         await TableIngest.WriteAsync(Path.Combine(directory, "cube_users.parquet"), ArrowFrames.ToArrowSchema(perUser.Schema), async (sink, ct) =>
         {
             foreach (var slice in FeaturePipeline.Slices(perUser)) await sink.WriteAsync(() => ArrowFrames.ToRecordBatch(slice), ct);
         }, new TableIngestOptions { Statistics = statistics });
-        Console.WriteLine($"    fit {fitSeconds:F2} s ({reads} source reads); transform and write {passSeconds:F2} s; per-user output {clock.Elapsed.TotalSeconds - fitSeconds - passSeconds:F2} s");
+        Console.WriteLine($"    fit {fitSeconds:F2} s ({reads} source reads, CPU {fitCpu:F1} s); transform and write {passSeconds:F2} s (CPU {passCpu:F1} s); per-user output {clock.Elapsed.TotalSeconds - fitSeconds - passSeconds:F2} s");
         return (clock.Elapsed.TotalSeconds, rows, perUser.RowCount);
+    }
+
+    private static double CpuSeconds()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime.TotalSeconds;
     }
 
     /// <summary>Read as a pipeline run reads its inputs: decoded and converted ahead on another thread.</summary>
@@ -138,7 +154,7 @@ internal static class ParquetBench
                 yield return ArrowFrames.ToFrame(batch, schema);
     }
 
-    private static (double Seconds, long Rows, long Users) Duck(string directory, string events, string profiles)
+    private static (double Seconds, long Rows, long Users) Duck(string directory, string events, string profiles, string sqlType)
     {
         var clock = Stopwatch.StartNew();
         using var duck = Open();
@@ -151,7 +167,7 @@ internal static class ParquetBench
             while (reader.Read()) categories.Add(reader.GetString(0));
         }
         var oneHot = new StringBuilder();
-        foreach (var c in categories) oneHot.Append(CultureInfo.InvariantCulture, $", CASE WHEN cat50 = '{c}' THEN 1 ELSE 0 END::BIGINT AS cat50_{c}");
+        foreach (var c in categories) oneHot.Append(CultureInfo.InvariantCulture, $", CASE WHEN cat50 = '{c}' THEN 1 ELSE 0 END::{sqlType} AS cat50_{c}");
         Execute(duck, $"""
             COPY (
               WITH s AS (SELECT median(score) AS med, avg(amount) AS mu, stddev_pop(amount) AS sd FROM '{events}'),

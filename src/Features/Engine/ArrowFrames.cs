@@ -223,8 +223,7 @@ public static class ArrowFrames
             case DataKind.Boolean:
             {
                 var bits = new byte[(length + 7) / 8];
-                var values = column.Boolean;
-                for (var i = 0; i < length; i++) if (values[i]) bits[i >> 3] |= (byte)(1 << (i & 7));
+                PackBits(column.Boolean, bits);
                 return new BooleanArray(new ArrowBuffer(bits), validity, length, nulls, 0);
             }
             case DataKind.String:
@@ -367,12 +366,30 @@ public static class ArrowFrames
     {
         if (valid is null) return (ArrowBuffer.Empty, 0);
         var bits = new byte[(valid.Length + 7) / 8];
-        var nulls = 0;
-        for (var i = 0; i < valid.Length; i++)
+        var set = PackBits(valid, bits);
+        return (new ArrowBuffer(bits), valid.Length - set);
+    }
+
+    /// <summary>Packs flags into an Arrow bitmap (least significant bit first), eight a step; returns how many are set.</summary>
+    internal static int PackBits(bool[] flags, byte[] bits)
+    {
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(flags.AsSpan());
+        var whole = flags.Length / 8;
+        var set = 0;
+        for (var b = 0; b < whole; b++)
         {
-            if (valid[i]) bits[i >> 3] |= (byte)(1 << (i & 7));
-            else nulls++;
+            // A .NET bool is one byte, 0 or 1: the eight low bits of eight bytes, gathered into one byte.
+            var word = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(b * 8, 8));
+            var packed = (byte)((word * 0x0102040810204080UL) >> 56);
+            bits[b] = packed;
+            set += System.Numerics.BitOperations.PopCount(packed);
         }
-        return (new ArrowBuffer(bits), nulls);
+        for (var i = whole * 8; i < flags.Length; i++)
+            if (flags[i])
+            {
+                bits[i >> 3] |= (byte)(1 << (i & 7));
+                set++;
+            }
+        return set;
     }
 }

@@ -35,9 +35,10 @@ internal sealed class VocabularyCounter
 }
 
 /// <summary>
-/// One-hot encoding with a fitted vocabulary: one Int64 0/1 column <c>{column}_{value}</c> per category (most frequent
-/// first, at most <c>maxCategories</c>). Unknown categories at transform time: <c>ignore</c> (all zeros), <c>error</c>
-/// (the run fails naming the row), or <c>other</c> (an extra <c>{column}__other</c> column). Null is all zeros.
+/// One-hot encoding with a fitted vocabulary: one 0/1 column <c>{column}_{value}</c> per category (most frequent
+/// first, at most <c>maxCategories</c>), Int64 by default, Float64 or Boolean by <c>dtype</c> (Boolean is written as one
+/// bit per row). Unknown categories at transform time: <c>ignore</c> (all zeros), <c>error</c> (the run fails naming
+/// the row), or <c>other</c> (an extra <c>{column}__other</c> column). Null is all zeros.
 /// </summary>
 public sealed class OneHotOperator(Params p) : FeatureOperator
 {
@@ -46,6 +47,12 @@ public sealed class OneHotOperator(Params p) : FeatureOperator
     private readonly int _max = (int)p.Integer("maxCategories", 100, 1, 10_000);
     private readonly long _minCount = p.Integer("minCount", 1, 1, long.MaxValue);
     private readonly bool _keep = p.Boolean("keepOriginal", false);
+    private readonly DataKind _dtype = p.Choice("dtype", "int64", "int64", "float64", "boolean") switch
+    {
+        "float64" => DataKind.Float64,
+        "boolean" => DataKind.Boolean,
+        _ => DataKind.Int64,
+    };
     private readonly IReadOnlyList<string>? _categories = p.Has("categories") ? p.Strings("categories") : null;
     private VocabularyCounter _counter = new();
     private List<string>? _vocabulary;
@@ -74,7 +81,7 @@ public sealed class OneHotOperator(Params p) : FeatureOperator
         foreach (var name in OutputNames())
         {
             if (fields.Any(f => f.Name == name)) throw new StepException("column", $"The one-hot column '{name}' already exists in the input.");
-            fields.Add(new FieldDef(name, DataKind.Int64));
+            fields.Add(new FieldDef(name, _dtype));
         }
         return new FrameSchema(fields);
     }
@@ -108,40 +115,68 @@ public sealed class OneHotOperator(Params p) : FeatureOperator
     public override Frame Transform(Frame input)
     {
         var source = input[_column];
-        var text = VocabularyCounter.AsText(source);
         var n = input.RowCount;
         var width = _vocabulary!.Count + (_unknown == "other" ? 1 : 0);
-        var outputs = new long[width][];
-        for (var k = 0; k < width; k++) outputs[k] = new long[n];
+        // Each row's category position (−1: none), then one column per category from it.
+        var hot = new int[n];
         if (source.Codes is { } coded)
         {
             // Each dictionary entry is looked up once; rows go by their code.
             var column = new int[coded.Entries.Length];
             for (var e = 0; e < column.Length; e++)
-                column[e] = _codes.TryGetValue(coded.Entries[e], out var code) ? code : _unknown == "other" ? width - 1 : -1;
+                column[e] = _codes.TryGetValue(coded.Entries[e], out var code) ? code : _unknown == "other" ? width - 1 : _unknown == "error" ? -2 : -1;
             var codes = coded.Codes;
             for (var i = 0; i < n; i++)
             {
-                if (codes[i] < 0) continue;
-                var k = column[codes[i]];
-                if (k >= 0) outputs[k][i] = 1;
-                else if (_unknown == "error") throw Unknown(text[i]!, i);
+                var k = codes[i] < 0 ? -1 : column[codes[i]];
+                if (k == -2) throw Unknown(coded.Entries[codes[i]], i);
+                hot[i] = k;
             }
         }
         else
         {
+            var text = VocabularyCounter.AsText(source);
             for (var i = 0; i < n; i++)
             {
-                if (text[i] is not { } value) continue;
-                if (_codes.TryGetValue(value, out var code)) outputs[code][i] = 1;
-                else if (_unknown == "other") outputs[width - 1][i] = 1;
+                if (text[i] is not { } value) hot[i] = -1;
+                else if (_codes.TryGetValue(value, out var code)) hot[i] = code;
+                else if (_unknown == "other") hot[i] = width - 1;
                 else if (_unknown == "error") throw Unknown(value, i);
+                else hot[i] = -1;
+            }
+        }
+        var outputs = new Column[width];
+        switch (_dtype)
+        {
+            case DataKind.Boolean:
+            {
+                var values = new bool[width][];
+                for (var k = 0; k < width; k++) values[k] = new bool[n];
+                for (var i = 0; i < n; i++) if (hot[i] >= 0) values[hot[i]][i] = true;
+                for (var k = 0; k < width; k++) outputs[k] = Column.OfBoolean(values[k]);
+                break;
+            }
+            case DataKind.Float64:
+            {
+                var values = new double[width][];
+                for (var k = 0; k < width; k++) values[k] = new double[n];
+                for (var i = 0; i < n; i++) if (hot[i] >= 0) values[hot[i]][i] = 1;
+                for (var k = 0; k < width; k++) outputs[k] = Column.OfFloat64(values[k]);
+                break;
+            }
+            default:
+            {
+                var values = new long[width][];
+                for (var k = 0; k < width; k++) values[k] = new long[n];
+                for (var i = 0; i < n; i++) if (hot[i] >= 0) values[hot[i]][i] = 1;
+                for (var k = 0; k < width; k++) outputs[k] = Column.OfInt64(values[k]);
+                break;
             }
         }
         var kept = input.Schema.Fields.Select((f, i) => (f, i)).Where(x => _keep || x.f.Name != _column).ToList();
         var names = OutputNames().ToList();
-        var fields = kept.Select(x => x.f).Concat(names.Select(nm => new FieldDef(nm, DataKind.Int64)));
-        var columns = kept.Select(x => input.Columns[x.i]).Concat(outputs.Select(o => Column.OfInt64(o)));
+        var fields = kept.Select(x => x.f).Concat(names.Select(nm => new FieldDef(nm, _dtype)));
+        var columns = kept.Select(x => input.Columns[x.i]).Concat(outputs);
         return new Frame(new FrameSchema(fields), columns.ToList(), n);
     }
 

@@ -36,7 +36,7 @@ public static class OperatorCatalog
         new(Info("log1p", "ln(1 + x); x <= -1 gives null.", false, Req("columns"), ("columns", Columns())), p => new Log1pOperator(p)),
         new(Info("onehot", "One 0/1 column per fitted category.", true, Req("column"),
             ("column", Str("Categorical column.")), ("unknown", Enum("ignore", "ignore", "error", "other")), ("maxCategories", Int(1, 10_000, 100)),
-            ("minCount", Int(1, null, 1)), ("keepOriginal", Bool(false)),
+            ("minCount", Int(1, null, 1)), ("keepOriginal", Bool(false)), ("dtype", Enum("int64", "int64", "float64", "boolean")),
             ("categories", new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" }, ["description"] = "Fixed categories; when given the step is not fitted." })), p => new OneHotOperator(p)),
         new(Info("ordinal", "Code of each category in the sorted fitted vocabulary.", true, Req("column"),
             ("column", Str("Categorical column.")), ("output", Str("Output column (default: replaces the input).")), ("unknown", Enum("code", "error", "null", "code")),

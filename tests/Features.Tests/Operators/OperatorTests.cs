@@ -102,6 +102,26 @@ public sealed class OperatorTests
         Assert.Null(output.Schema.Find("s"));
     }
 
+    [Theory]
+    [InlineData("boolean", DataKind.Boolean, "BOOLEAN")]
+    [InlineData("float64", DataKind.Float64, "DOUBLE")]
+    [InlineData("int64", DataKind.Int64, "BIGINT")]
+    public void OneHot_WritesTheAskedType_MatchingDuckDb(string dtype, DataKind kind, string sqlType)
+    {
+        var (pipeline, output) = Run($"  - op: onehot\n    column: s\n    maxCategories: 3\n    unknown: other\n    dtype: {dtype}\n", Table);
+        using var oracle = new Oracle(Table);
+        var vocabulary = pipeline.SaveState().Steps["step1"]!.AsArray().Select(v => v!.GetValue<string>()).ToArray();
+        foreach (var category in vocabulary)
+        {
+            Assert.Equal(kind, output.Schema.Find($"s_{category}")!.Kind);
+            TestData.AssertSame(oracle.Query($"SELECT (s IS NOT NULL AND s = '{category}')::{sqlType} FROM t").Columns[0], output[$"s_{category}"], category);
+        }
+        var inList = string.Join(", ", vocabulary.Select(c => $"'{c}'"));
+        TestData.AssertSame(oracle.Query($"SELECT (s IS NOT NULL AND s NOT IN ({inList}))::{sqlType} FROM t").Columns[0], output["s__other"], "other");
+        // What the fitted schema promises is what a transform gives, in batch and for one row.
+        Assert.Equal(pipeline.OutputSchema.Fields, output.Schema.Fields);
+    }
+
     [Fact]
     public void OneHot_FailsNamingRow_WhenUnknownCategoryAndPolicyIsError()
     {
