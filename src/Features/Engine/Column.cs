@@ -139,8 +139,8 @@ public sealed class Column
         bool[]? valid = Valid is null ? null : new bool[rows.Length];
         switch (Values)
         {
-            case long[] l: { var o = (long[])values; for (var i = 0; i < rows.Length; i++) o[i] = l[rows[i]]; break; }
-            case double[] d: { var o = (double[])values; for (var i = 0; i < rows.Length; i++) o[i] = d[rows[i]]; break; }
+            case long[] l: GatherAhead(l, (long[])values, rows); break;
+            case double[] d: GatherAhead(d, (double[])values, rows); break;
             case bool[] b: { var o = (bool[])values; for (var i = 0; i < rows.Length; i++) o[i] = b[rows[i]]; break; }
             case string?[] s: { var o = (string?[])values; for (var i = 0; i < rows.Length; i++) o[i] = s[rows[i]]; break; }
             case string[]?[] t: { var o = (string[]?[])values; for (var i = 0; i < rows.Length; i++) o[i] = t[rows[i]]; break; }
@@ -163,8 +163,8 @@ public sealed class Column
         var valid = new bool[rows.Length];
         switch (Values)
         {
-            case long[] l: Gather(l, (long[])values); break;
-            case double[] d: Gather(d, (double[])values); break;
+            case long[] l: GatherAhead(l, (long[])values, rows); break;
+            case double[] d: GatherAhead(d, (double[])values, rows); break;
             case bool[] b: Gather(b, (bool[])values); break;
             case string?[] s: Gather(s, (string?[])values); break;
             case string[]?[] t: Gather(t, (string[]?[])values); break;
@@ -178,6 +178,23 @@ public sealed class Column
             for (var i = 0; i < rows.Length; i++)
                 if (rows[i] >= 0) target[i] = source[rows[i]];
         }
+    }
+
+    /// <summary>
+    /// <c>target[i] = source[rows[i]]</c> for rows ≥ 0 (others stay default), requesting the value sixteen rows ahead as
+    /// it goes: rows from a join land anywhere in a large source, and this keeps several memory loads in flight.
+    /// </summary>
+    private static void GatherAhead<T>(T[] source, T[] target, int[] rows) where T : unmanaged
+    {
+        const int Ahead = 16;
+        var i = 0;
+        for (; i < rows.Length - Ahead; i++)
+        {
+            Memory.Prefetch(source, rows[i + Ahead]);
+            if (rows[i] >= 0) target[i] = source[rows[i]];
+        }
+        for (; i < rows.Length; i++)
+            if (rows[i] >= 0) target[i] = source[rows[i]];
     }
 
     /// <summary>Rows [offset, offset+count).</summary>

@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+
 namespace Cube.Features.Engine;
 
 /// <summary>
@@ -19,6 +23,13 @@ internal sealed class LongTable
     private int _shift = 64 - 4;
 
     public int Count { get; private set; }
+
+    /// <summary>
+    /// Asks the CPU to start loading the cache line where <paramref name="key"/>'s lookup begins, so that a block of
+    /// lookups waits for memory once instead of once per key. A hint only: no effect where the CPU has no prefetch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prefetch(long key) => Memory.Prefetch(_slots, Home(key));
 
     /// <summary>The key's number, or −1 when it was never added.</summary>
     public int Find(long key)
@@ -73,5 +84,18 @@ internal sealed class LongTable
             while (_slots[i].Number != 0) i = (i + 1) & mask;
             _slots[i] = slot;
         }
+    }
+}
+
+/// <summary>Memory hints for kernels that look up many rows at random places: a block's loads start together.</summary>
+internal static class Memory
+{
+    /// <summary>Starts loading <c>array[index]</c>'s cache line into every cache level; nothing happens out of range or without SSE.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Prefetch<T>(T[] array, int index) where T : unmanaged
+    {
+        // A prefetch never faults and the element is not read, so a stale address after the GC moves the array is harmless.
+        if (Sse.IsSupported && (uint)index < (uint)array.Length)
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(array), index)));
     }
 }

@@ -176,6 +176,22 @@ internal sealed class KeyIndex
         return Find(Hash(probe, row), probe, row);
     }
 
+    /// <summary>
+    /// The groups of probe rows <c>[from, from + groups.Length)</c>, as <see cref="Find(Column[], int)"/> gives them; a
+    /// whole-number key has its table lines requested for the whole block first, so their memory waits overlap.
+    /// </summary>
+    public void FindBlock(Column[] probe, int from, Span<int> groups)
+    {
+        if (_byLong is not null && probe is [{ Kind: DataKind.Int64 or DataKind.Timestamp } key])
+        {
+            var values = key.Int64;
+            for (var i = 0; i < groups.Length; i++) _byLong.Prefetch(values[from + i]);
+            for (var i = 0; i < groups.Length; i++) groups[i] = key.IsValid(from + i) ? _byLong.Find(values[from + i]) : -1;
+            return;
+        }
+        for (var i = 0; i < groups.Length; i++) groups[i] = Find(probe, from + i);
+    }
+
     /// <summary>Rows of each group, in row order: rows[start[g] .. start[g+1]).</summary>
     public (int[] Start, int[] Rows) Groups()
     {
@@ -360,23 +376,46 @@ public sealed class AsOfJoinOperator(Params p) : BinaryOperator
         var time = input[_time];
         var ts = time.Timestamp;
         var pairs = new RowPairs(input.RowCount);
-        for (var i = 0; i < input.RowCount; i++)
+        // Rows go through in blocks, one stage per random memory access (the key's table slot, the group's range, its
+        // first time), each stage requesting the next one's cache lines for the whole block before any row waits for
+        // them: the right side is too large for the caches, and a row at a time waits for memory three times.
+        const int Block = 32;
+        Span<int> groups = stackalloc int[Block];
+        Span<int> starts = stackalloc int[Block];
+        for (var from = 0; from < input.RowCount; from += Block)
         {
-            var match = -1;
-            var group = time.IsValid(i) ? _index!.Find(keys, i) : -1;
-            if (group >= 0)
+            var count = Math.Min(Block, input.RowCount - from);
+            var block = groups[..count];
+            _index!.FindBlock(keys, from, block);
+            for (var j = 0; j < count; j++)
             {
-                // The last position in the group with time <= ts[i]: an upper bound by binary search.
-                int lo = _start[group], hi = _start[group + 1];
-                while (lo < hi)
-                {
-                    var mid = (lo + hi) >>> 1;
-                    if (_times[mid] <= ts[i]) lo = mid + 1;
-                    else hi = mid;
-                }
-                if (lo > _start[group] && (_tolerance is null || ts[i] - _times[lo - 1] <= _tolerance)) match = lo - 1;
+                if (!time.IsValid(from + j)) block[j] = -1;
+                else if (block[j] >= 0) Memory.Prefetch(_start, block[j]);
             }
-            if (match >= 0 || _how == "left") pairs.Add(i, match);
+            for (var j = 0; j < count; j++)
+                if (block[j] >= 0)
+                {
+                    starts[j] = _start[block[j]];
+                    Memory.Prefetch(_times, starts[j]);
+                }
+            for (var j = 0; j < count; j++)
+            {
+                var i = from + j;
+                var match = -1;
+                if (block[j] is var group and >= 0)
+                {
+                    // The last position in the group with time <= ts[i]: an upper bound by binary search.
+                    int first = starts[j], lo = first, hi = _start[group + 1];
+                    while (lo < hi)
+                    {
+                        var mid = (lo + hi) >>> 1;
+                        if (_times[mid] <= ts[i]) lo = mid + 1;
+                        else hi = mid;
+                    }
+                    if (lo > first && (_tolerance is null || ts[i] - _times[lo - 1] <= _tolerance)) match = lo - 1;
+                }
+                if (match >= 0 || _how == "left") pairs.Add(i, match);
+            }
         }
         return _layout.Assemble(_output!, input, _right!, pairs.Left, pairs.Right);
     }
