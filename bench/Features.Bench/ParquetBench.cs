@@ -99,6 +99,7 @@ internal static class ParquetBench
     private static async Task<(double Seconds, long Rows, long Users)> CubeAsync(string spec, string directory, string events, string profiles, bool statistics)
     {
         var clock = Stopwatch.StartNew();
+        var fitStart = Stopwatch.GetTimestamp();
         var cpu = CpuSeconds();
         var paths = new Dictionary<string, string> { ["events"] = events, ["profiles"] = profiles };
         var schemas = paths.ToDictionary(p => p.Key, p =>
@@ -124,9 +125,12 @@ internal static class ParquetBench
         var rows = written.RowCount;
         var passSeconds = clock.Elapsed.TotalSeconds - fitSeconds;
         var passCpu = CpuSeconds() - cpu - fitCpu;
-        // For `perf record -k CLOCK_MONOTONIC ... ; perf report --time start,end`: the transform's window on that clock.
+        // For `perf record -k CLOCK_MONOTONIC ... ; perf report --time start,end`: the fit's and transform's windows on that clock.
         if (Environment.GetEnvironmentVariable("CUBE_BENCH_MARKS") is "1")
+        {
+            Console.WriteLine($"    fit window (CLOCK_MONOTONIC s): {fitStart / (double)Stopwatch.Frequency:F6},{transformStart / (double)Stopwatch.Frequency:F6}");
             Console.WriteLine($"    transform window (CLOCK_MONOTONIC s): {transformStart / (double)Stopwatch.Frequency:F6},{Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency:F6}");
+        }
         var perUser = pipeline.Reduced["users"];
         await TableIngest.WriteAsync(Path.Combine(directory, "cube_users.parquet"), ArrowFrames.ToArrowSchema(perUser.Schema), async (sink, ct) =>
         {

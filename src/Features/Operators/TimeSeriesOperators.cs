@@ -75,6 +75,8 @@ internal sealed class EntityIndex(IReadOnlyList<DataKind> kinds)
         var valid = key.Valid;
         for (var row = 0; row < rows; row++)
         {
+            // The key sixteen rows ahead has its table line requested now: entity ids land anywhere in a large table.
+            if (row + 16 < rows) index.Prefetch(values[row + 16]);
             if (valid is not null && !valid[row])
             {
                 if (_nullId < 0) _nullId = AddEntity(0, valid: false);
