@@ -16,8 +16,14 @@ namespace Cube.DataHub.Tables;
 /// </summary>
 internal static class ParquetTableWriter
 {
+
+    /// <summary>
+    /// Writes what <paramref name="produce"/> sends to the sink; <paramref name="rowGroupRows"/> rows per row group:
+    /// batches are appended to the open row group until it holds that many, whatever size the producer's batches are
+    /// (a pipeline's 64K-row batches fill 128K-row groups).
+    /// </summary>
     public static async Task<(long Rows, TableStatisticsBuilder? Stats)> WriteAsync(string outputPath, Schema schema, TableCompression compression,
-        bool statistics, Func<BatchSink, CancellationToken, Task> produce, CancellationToken cancellationToken)
+        int rowGroupRows, bool statistics, Func<BatchSink, CancellationToken, Task> produce, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var inFlight = Math.Max(2, Environment.ProcessorCount);
@@ -39,8 +45,8 @@ internal static class ParquetTableWriter
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
 
         long rows = 0;
-        using (var properties = WriterProperties(schema, compression))
-        // Columns of a row group are encoded and compressed in parallel.
+        using (var properties = WriterProperties(schema, compression, rowGroupRows))
+        // Columns are encoded and compressed in parallel (Arrow does so only for buffered row groups).
         using (var arrowProperties = new ArrowWriterPropertiesBuilder().StoreSchema().UseThreads(true).Build())
         using (var writer = new FileWriter(outputPath, schema, properties, arrowProperties))
         {
@@ -53,7 +59,7 @@ internal static class ParquetTableWriter
                     {
                         if (prepared.Summary is not null) stats?.Merge(prepared.Summary);
                         // An empty batch (a filter that kept nothing) would be an empty row group.
-                        if (prepared.Batch.Length > 0) writer.WriteRecordBatch(prepared.Batch, prepared.Batch.Length);
+                        if (prepared.Batch.Length > 0) writer.WriteBufferedRecordBatch(prepared.Batch);
                         rows += prepared.Batch.Length;
                     }
                 }
@@ -79,12 +85,13 @@ internal static class ParquetTableWriter
     /// the 200 MB benchmark CSV: 3.1× faster to write and half the size of dictionary-everywhere (40 MB against 79 MB,
     /// DuckDB 47 MB). Nested columns keep the library's defaults.
     /// </summary>
-    internal static WriterProperties WriterProperties(Schema schema, TableCompression compression)
+    internal static WriterProperties WriterProperties(Schema schema, TableCompression compression, int rowGroupRows)
     {
         using var builder = new WriterPropertiesBuilder();
         builder.Compression(compression == TableCompression.Zstd ? Compression.Zstd : Compression.Snappy)
             .EnableDictionary()
             .EnableStatistics()
+            .MaxRowGroupLength(rowGroupRows)
             .CreatedBy("Cube DataHub");
         foreach (var field in schema.FieldsList)
         {

@@ -154,7 +154,7 @@ public static class TableIngest
                 // of the parser's buffer so its conversion can run on another core while the parser reads on.
                 var converters = new ConcurrentBag<BatchConverter>([converter]);
                 var spare = new ConcurrentBag<RawBatch>();
-                var (rows, stats) = await ParquetTableWriter.WriteAsync(outputPath, converter.Schema, options.Compression, options.Statistics, async (sink, ct) =>
+                var (rows, stats) = await ParquetTableWriter.WriteAsync(outputPath, converter.Schema, options.Compression, options.BatchRows, options.Statistics, async (sink, ct) =>
                 {
                     using var source = Open();
                     while (source.Next() is { } raw)
@@ -251,7 +251,7 @@ public static class TableIngest
     private static async Task<TableIngestResult> RewriteAsync(TableFormat format, Schema schema, string outputPath, TableIngestOptions options,
         Func<BatchSink, CancellationToken, Task> produce, CancellationToken cancellationToken)
     {
-        var (rows, stats) = await ParquetTableWriter.WriteAsync(outputPath, schema, options.Compression, options.Statistics, produce, cancellationToken).ConfigureAwait(false);
+        var (rows, stats) = await ParquetTableWriter.WriteAsync(outputPath, schema, options.Compression, options.BatchRows, options.Statistics, produce, cancellationToken).ConfigureAwait(false);
         var statistics = stats is null ? [] : stats.Finish();
         return new TableIngestResult(format, schema, rows, statistics, null, null, 0);
     }

@@ -28,7 +28,10 @@ public sealed record TableIngestOptions
     public char? Quote { get; init; }
     public bool? HasHeader { get; init; }
     public TextEncodingKind? Encoding { get; init; }
-    /// <summary>Records per Arrow batch and per Parquet row group; bounds memory together with the widest record.</summary>
+    /// <summary>
+    /// Records per Arrow batch of a parsed file, and rows per Parquet row group of every write (batches written by a
+    /// producer are appended to the open row group up to this many); bounds memory together with the widest record.
+    /// </summary>
     public int BatchRows { get; init; } = 128 * 1024;
     /// <summary>Records type inference looks at before conversion; later records that do not fit widen the type.</summary>
     public int InferenceRows { get; init; } = 20_000;

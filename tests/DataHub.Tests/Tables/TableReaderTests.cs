@@ -43,6 +43,25 @@ public sealed class TableReaderTests
     }
 
     [Fact]
+    public async Task WriteAsync_FillsRowGroupsToBatchRows_WhateverTheProducersBatchSize()
+    {
+        using var files = new TableFiles();
+        var output = files.Path_("w.parquet");
+        var schema = new Schema([new Field("i", Int64Type.Default, true)], null);
+        // 10,000 rows sent as 1,000-row batches into 4,096-row groups: two full groups and the rest.
+        await TableIngest.WriteAsync(output, schema, async (sink, ct) =>
+        {
+            for (var b = 0; b < 10; b++)
+                await sink.WriteAsync(new RecordBatch(schema, [new Int64Array.Builder().AppendRange(Enumerable.Range(b * 1_000, 1_000).Select(i => (long)i)).Build()], 1_000), ct);
+        }, new TableIngestOptions { BatchRows = 4_096 }, Ct);
+
+        using var reader = TableReader.Open(output);
+        Assert.Equal(3, reader.RowGroupCount);
+        Assert.Equal([4_096L, 4_096L, 1_808L], TableFiles.Query($"SELECT row_group_num_rows FROM parquet_metadata('{output}') WHERE column_id = 0 ORDER BY row_group_id").Select(r => Convert.ToInt64(r[0])));
+        Assert.Equal([10_000L, 49_995_000L], TableFiles.Query($"SELECT count(*), sum(i)::BIGINT FROM read_parquet('{output}')").Single().Select(Convert.ToInt64));
+    }
+
+    [Fact]
     public async Task ReadAsync_KeepsDictionaryEncoding_ForRepeatingStrings()
     {
         using var files = new TableFiles();
