@@ -32,7 +32,7 @@ internal static class ParquetBench
         output: asof
         """;
 
-    public static async Task RunAsync(int rows, bool cubeOnly = false, string oneHot = "int64")
+    public static async Task RunAsync(int rows, bool cubeOnly = false, string oneHot = "int64", bool statistics = false)
     {
         if (oneHot is not ("int64" or "boolean")) throw new ArgumentException("--onehot is int64 or boolean.", nameof(oneHot));
         var spec = SpecTemplate.Replace("ONEHOT", oneHot, StringComparison.Ordinal);
@@ -63,7 +63,7 @@ internal static class ParquetBench
             }
             Console.WriteLine($"Parquet to Parquet over {rows:N0} events ({users:N0} users, {2 * users:N0} profile rows): impute median, standardize, one-hot 50 values ({oneHot}), as-of join, group-by user");
 
-            var (cubeSeconds, cubeRows, cubeUsers) = await CubeAsync(spec, directory, events, profiles, statistics: false);
+            var (cubeSeconds, cubeRows, cubeUsers) = await CubeAsync(spec, directory, events, profiles, statistics: cubeOnly && statistics);
             long cubePeak;
             using (var process = Process.GetCurrentProcess()) cubePeak = process.PeakWorkingSet64;
             Console.WriteLine($"  Cube engine : {cubeSeconds,7:F2} s  {rows / cubeSeconds,12:N0} rows/s  ({cubeRows:N0} rows, {cubeUsers:N0} users out; process peak {cubePeak / 1048576.0:N0} MiB)");

@@ -1,8 +1,9 @@
 // A 1M-row feature pipeline (median impute, standardize, one-hot of a 50-value category, filter) in Cube's engine versus
 // the same computation as DuckDB SQL over the same in-memory data. Loading the data is not timed on either side.
-// `parquet [rows] [--cube-only] [--onehot int64|boolean]` runs the end-to-end Parquet-to-Parquet benchmark instead
-// (ParquetBench.cs; 10M rows by default); `--cube-only` skips DuckDB's side and the comparison, for profiling Cube's
-// engine alone; `--onehot` is the type of the one-hot columns on both sides (int64 by default).
+// `parquet [rows] [--cube-only [--statistics]] [--onehot int64|boolean]` runs the end-to-end Parquet-to-Parquet
+// benchmark instead (ParquetBench.cs; 10M rows by default); `--cube-only` skips DuckDB's side and the comparison, for
+// profiling Cube's engine alone (`--statistics`: with DataHub's column statistics); `--onehot` is the type of the
+// one-hot columns on both sides (int64 by default).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -14,7 +15,7 @@ if (args is ["parquet", .. var rest])
 {
     var oneHotType = Array.IndexOf(rest, "--onehot") is var at and >= 0 && at + 1 < rest.Length ? rest[at + 1] : "int64";
     await Cube.Features.Bench.ParquetBench.RunAsync(rest.Length > 0 && char.IsDigit(rest[0][0]) ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 10_000_000,
-        cubeOnly: rest.Contains("--cube-only"), oneHot: oneHotType);
+        cubeOnly: rest.Contains("--cube-only"), oneHot: oneHotType, statistics: rest.Contains("--statistics"));
     return;
 }
 
