@@ -16,7 +16,6 @@ namespace Cube.DataHub.Tables;
 /// </summary>
 internal static class ParquetTableWriter
 {
-
     /// <summary>
     /// Writes what <paramref name="produce"/> sends to the sink; <paramref name="rowGroupRows"/> rows per row group:
     /// batches are appended to the open row group until it holds that many, whatever size the producer's batches are
