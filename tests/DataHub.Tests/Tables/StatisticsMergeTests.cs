@@ -77,4 +77,45 @@ public sealed class StatisticsMergeTests
         Assert.Equal(0L, ids_.Min);
         Assert.Equal(599_999L, ids_.Max);
     }
+
+    [Fact]
+    public void ColumnAccumulator_CountsBooleans_WithNullsAndOffsets()
+    {
+        var builder = new BooleanArray.Builder();
+        var random = new Random(9);
+        var expected = new List<bool?>();
+        for (var i = 0; i < 1_000; i++)
+        {
+            bool? v = random.Next(5) == 0 ? null : random.Next(3) == 0;
+            expected.Add(v);
+            if (v is { } b) builder.Append(b); else builder.AppendNull();
+        }
+        var array = builder.Build();
+        foreach (var (offset, length) in new[] { (0, 1_000), (8, 900), (3, 997), (64, 70), (5, 0) })
+        {
+            var slice = (BooleanArray)array.Slice(offset, length);
+            var accumulator = new ColumnAccumulator(new Field("b", BooleanType.Default, true));
+            accumulator.Add(slice);
+            var part = expected.Skip(offset).Take(length).ToList();
+            var top = accumulator.Finish(20).TopValues ?? [];
+            Assert.Equal(part.Count(v => v == true), top.SingleOrDefault(v => v.Value == "true")?.Count ?? 0);
+            Assert.Equal(part.Count(v => v == false), top.SingleOrDefault(v => v.Value == "false")?.Count ?? 0);
+        }
+    }
+
+    [Fact]
+    public void QuantileSketch_AddRepeated_KeepsTheSameSampleAsOneByOne()
+    {
+        var one = new QuantileSketch();
+        var repeated = new QuantileSketch();
+        var random = new Random(4);
+        for (var run = 0; run < 200; run++)
+        {
+            var (value, count) = (random.NextDouble(), random.Next(1, 5_000));
+            for (var i = 0; i < count; i++) one.Add(value);
+            repeated.AddRepeated(value, count);
+        }
+        double[] p = [0.01, 0.25, 0.5, 0.75, 0.99];
+        Assert.Equal(one.Quantiles(p), repeated.Quantiles(p));
+    }
 }

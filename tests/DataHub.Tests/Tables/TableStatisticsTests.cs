@@ -97,6 +97,53 @@ public sealed class TableStatisticsTests
     }
 
     [Fact]
+    public async Task IngestFileAsync_CountsNarrowIntegersExactly_AtAnySize_AndWidensWhenTheyGrow()
+    {
+        using var files = new TableFiles();
+        var random = new Random(5);
+        var text = new StringBuilder("code,flag,tiny,same,grows\n");
+        for (var i = 0; i < 300_000; i++)
+        {
+            text.Append(i % 41 == 0 ? "" : random.Next(50).ToString(CultureInfo.InvariantCulture)).Append(',')
+                .Append(random.Next(7) == 0 ? 1 : 0).Append(',')
+                .Append(random.Next(-3, 4)).Append(",5,")
+                // Narrow for the first 150,000 rows (counted), then spread over a million values (sampled from there on).
+                .Append(i < 150_000 ? i % 100 : (long)i * 37 % 1_000_003).Append('\n');
+        }
+        var output = files.Path_("n.parquet");
+        var result = await TableIngest.IngestFileAsync(files.Write("n.csv", text.ToString()), output, new TableIngestOptions { BatchRows = 40_000 }, Ct);
+        var stats = result.Columns.ToDictionary(c => c.Name);
+        foreach (var column in new[] { "code", "flag", "tiny", "same", "grows" })
+        {
+            var expected = TableFiles.Query($"""
+                SELECT count({column}), min({column}), max({column}), avg({column}), stddev_samp({column}), count(DISTINCT {column}),
+                       quantile_cont({column}, 0.25), quantile_cont({column}, 0.5), quantile_cont({column}, 0.75)
+                FROM read_parquet('{output}')
+                """).Single();
+            var s = stats[column];
+            var (min, max) = ((long)expected[1]!, (long)expected[2]!);
+            Assert.Equal(min, Convert.ToInt64(s.Min, CultureInfo.InvariantCulture));
+            Assert.Equal(max, Convert.ToInt64(s.Max, CultureInfo.InvariantCulture));
+            Assert.Equal((double)expected[3]!, s.Mean!.Value, 1e-9 * Math.Max(1, Math.Abs((double)expected[3]!)));
+            Assert.Equal((double)expected[4]!, s.StdDev!.Value, 1e-9 * Math.Max(1, (double)expected[4]!));
+            var histogram = s.Histogram!;
+            Assert.Equal((long)expected[0]!, histogram.Sum(b => b.Count));
+            if (column == "grows")
+            {
+                // Past the switch: distinct within the sketch's 2%, quantiles within 1% of the range.
+                Assert.InRange(s.Distinct, (long)expected[5]! * 0.98, (long)expected[5]! * 1.02);
+                for (var q = 0; q < 3; q++) Assert.Equal((double)expected[6 + q]!, s.Quantiles![q].Value, (max - min) * 0.01);
+                continue;
+            }
+            // Counted: exact distinct count, quantiles and histogram, though there are more values than the sample holds.
+            Assert.Equal((long)expected[5]!, s.Distinct);
+            Assert.Equal([(double)expected[6]!, (double)expected[7]!, (double)expected[8]!], s.Quantiles!.Select(q => q.Value));
+            if (min < max) Assert.Equal(Bins(output, column, min, max), histogram.Select(b => b.Count));
+            else Assert.Equal(300_000, histogram[0].Count);
+        }
+    }
+
+    [Fact]
     public async Task IngestFileAsync_CountsDistinctExactly_WhenFewValues()
     {
         using var files = new TableFiles();

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.Numerics;
 using System.IO.Hashing;
 using System.Text;
 using Apache.Arrow;
@@ -9,7 +11,7 @@ namespace Cube.DataHub.Tables.Statistics;
 /// <summary>
 /// Accumulates one column's statistics batch by batch, whatever Arrow type the column has. A <em>partial</em>
 /// accumulator summarises a single batch on any thread (moments, extremes, distinct hashes, frequent values, and the
-/// values the quantile sample needs); <see cref="Merge"/> folds it into the column's accumulator in batch order, so the
+/// values the quantile sample needs, or exact counts for integers that span few values); <see cref="Merge"/> folds it into the column's accumulator in batch order, so the
 /// result does not depend on which thread summarised which batch.
 /// </summary>
 internal sealed class ColumnAccumulator(Field field, bool partial = false, bool exactDistinct = true)
@@ -30,6 +32,10 @@ internal sealed class ColumnAccumulator(Field field, bool partial = false, bool 
     private long _maxLong = long.MinValue;
     private double[]? _batchValues;
     private int _batchValueCount;
+    // Integer columns are counted exactly while their values span few integers; once they do not, the column is
+    // "wide" for good and its values go to the distinct sketch and the quantile sample.
+    private IntegerCounts? _counted;
+    private bool _wide;
 
     public Field Field { get; } = field;
     public bool IsNumeric => Field.DataType.TypeId is ArrowTypeId.Int8 or ArrowTypeId.Int16 or ArrowTypeId.Int32 or ArrowTypeId.Int64
@@ -42,11 +48,6 @@ internal sealed class ColumnAccumulator(Field field, bool partial = false, bool 
 
     public void Add(IArrowArray array)
     {
-        if (partial && IsNumeric && _batchValues is null)
-        {
-            _batchValues = ArrayPool<double>.Shared.Rent(Math.Max(1, array.Length));
-            _batchValueCount = 0;
-        }
         _count += array.Length;
         _nulls += array.NullCount;
         switch (array)
@@ -83,18 +84,61 @@ internal sealed class ColumnAccumulator(Field field, bool partial = false, bool 
         _maxLong = Math.Max(_maxLong, other._maxLong);
         _distinct.Merge(other._distinct);
         foreach (var (value, count) in other._top) Count(value, count);
+        if (other._counted is { } counted)
+        {
+            if (!_wide && _counted is null)
+            {
+                _counted = counted;
+                return;
+            }
+            if (!_wide && _counted!.TryMerge(counted)) return;
+            Widen();
+            var sketch = _sketch ??= new QuantileSketch();
+            foreach (var (v, c) in counted.Values())
+            {
+                _distinct.Add(HyperLogLog.Mix((ulong)v));
+                sketch.AddRepeated(v, c);
+            }
+        }
+        else if (other._wide) Widen();
         if (other._batchValues is { } values)
         {
-            (_sketch ??= new QuantileSketch()).AddRange(values.AsSpan(0, other._batchValueCount));
+            if (other._batchValueCount > 0) (_sketch ??= new QuantileSketch()).AddRange(values.AsSpan(0, other._batchValueCount));
             ArrayPool<double>.Shared.Return(values);
             other._batchValues = null;
         }
     }
 
+    /// <summary>
+    /// From now on this column's values go to the distinct sketch and the quantile sample; the ones counted so far go
+    /// there first (a partial keeps them for its merge).
+    /// </summary>
+    private void Widen()
+    {
+        _wide = true;
+        if (_counted is not { } counted) return;
+        _counted = null;
+        foreach (var (v, _) in counted.Values()) _distinct.Add(HyperLogLog.Mix((ulong)v));
+        if (partial)
+        {
+            var buffer = BatchBuffer((int)counted.Total);
+            var n = _batchValueCount;
+            foreach (var (v, c) in counted.Values())
+            {
+                buffer.AsSpan(n, (int)c).Fill(v);
+                n += (int)c;
+            }
+            _batchValueCount = n;
+            return;
+        }
+        var sketch = _sketch ??= new QuantileSketch();
+        foreach (var (v, c) in counted.Values()) sketch.AddRepeated(v, c);
+    }
+
     /// <summary>The column's statistics, with a histogram of <paramref name="bins"/> equal-width bins for numbers.</summary>
     public ColumnStatistics Finish(int bins)
     {
-        var histogram = IsNumeric && _sketch is not null && _min <= _max ? Histogram(bins) : null;
+        var histogram = IsNumeric && (_sketch is not null || _counted is not null) && _min <= _max ? Histogram(bins) : null;
         var type = Field.DataType is DictionaryType dt ? dt.ValueType.Name : Field.DataType.Name;
         if (Field.DataType is TimestampType ts) type = ts.Timezone is null ? "timestamp" : $"timestamp[{ts.Timezone}]";
         var numeric = IsNumeric && _values > 0;
@@ -102,27 +146,28 @@ internal sealed class ColumnAccumulator(Field field, bool partial = false, bool 
         if (numeric && Field.DataType.TypeId == ArrowTypeId.Int64) (min, max) = (_minLong, _maxLong);
         else if (numeric) (min, max) = (_min, _max);
         else if (IsTemporal && _values > 0) (min, max) = (FormatTemporal(_minLong), FormatTemporal(_maxLong));
-        var quantiles = numeric && _sketch is not null
-            ? _sketch.Quantiles(Probabilities).Select((v, i) => new QuantileValue(Probabilities[i], v)).ToList()
+        var quantiles = numeric && (_counted?.Quantiles(Probabilities) ?? _sketch?.Quantiles(Probabilities)) is { } qs
+            ? qs.Select((v, i) => new QuantileValue(Probabilities[i], v)).ToList()
             : null;
         var top = _top.Count == 0 ? null
             : _top.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(20).Select(kv => new ValueCount(kv.Key, kv.Value)).ToList();
-        return new ColumnStatistics(Field.Name, type, _count, _nulls, Field.DataType.TypeId == ArrowTypeId.Boolean ? _top.Count : _distinct.Estimate(), min, max,
+        return new ColumnStatistics(Field.Name, type, _count, _nulls, Field.DataType.TypeId == ArrowTypeId.Boolean ? _top.Count : _counted?.Distinct ?? _distinct.Estimate(), min, max,
             numeric ? _mean : null, numeric && _values > 1 ? Math.Sqrt(_m2 / (_values - 1)) : null, quantiles, top, histogram);
     }
 
     /// <summary>
-    /// Equal-width bins over [min, max] counted on the sample. While the sample holds every value the counts are exact;
+    /// Equal-width bins over [min, max], exact for counted integers, else counted on the sample. While the sample holds
+    /// every value the counts are exact;
     /// past that each bin's count is its share of the sample scaled to the value count (rank error about 1/√capacity,
     /// ≈0.3% of the values), rounded so the bins still add up to the value count.
     /// </summary>
     private List<HistogramBin> Histogram(int bins)
     {
-        var sample = _sketch!.Sample;
         var width = (_max - _min) / bins;
-        var counts = new long[bins];
-        foreach (var v in sample) counts[width > 0 ? Math.Clamp((int)((v - _min) / width), 0, bins - 1) : 0]++;
-        var sampled = sample.Length;
+        var counts = _counted?.Histogram(bins) ?? new long[bins];
+        var sampled = _counted is null ? _sketch!.Sample.Length : _values;
+        if (_counted is null)
+            foreach (var v in _sketch!.Sample) counts[width > 0 ? Math.Clamp((int)((v - _min) / width), 0, bins - 1) : 0]++;
         if (sampled < _values && sampled > 0)
         {
             // Largest remainders get the rounding, so the total is exact.
@@ -136,6 +181,17 @@ internal sealed class ColumnAccumulator(Field field, bool partial = false, bool 
 
     private void AddIntegers(Int64Array a)
     {
+        if (a.Length == a.NullCount) return;
+        if (!_wide)
+        {
+            if (IntegerCounts.TryCount(a) is { } counts && (_counted is null || _counted.TryMerge(counts)))
+            {
+                _counted ??= counts;
+                AddMoments(counts);
+                return;
+            }
+            Widen();
+        }
         var values = a.Values;
         var nulls = a.NullCount > 0;
         var batch = BatchBuffer(values.Length);
@@ -195,8 +251,13 @@ internal sealed class ColumnAccumulator(Field field, bool partial = false, bool 
     /// <summary>Where a batch's numbers are gathered: the partial summary's sample buffer, or a scratch buffer.</summary>
     private double[] BatchBuffer(int length)
     {
-        if (_batchValues is null) return ArrayPool<double>.Shared.Rent(Math.Max(1, length));
-        if (_batchValues.Length - _batchValueCount < length)
+        if (!partial) return ArrayPool<double>.Shared.Rent(Math.Max(1, length));
+        if (_batchValues is null)
+        {
+            _batchValues = ArrayPool<double>.Shared.Rent(Math.Max(1, length));
+            _batchValueCount = 0;
+        }
+        else if (_batchValues.Length - _batchValueCount < length)
         {
             var larger = ArrayPool<double>.Shared.Rent(_batchValueCount + length);
             _batchValues.AsSpan(0, _batchValueCount).CopyTo(larger);
@@ -236,6 +297,23 @@ internal sealed class ColumnAccumulator(Field field, bool partial = false, bool 
             (_sketch ??= new QuantileSketch()).AddRange(values);
             ArrayPool<double>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>Folds counted values' moments and extremes in, as <see cref="AddBatch"/> does for listed ones.</summary>
+    private void AddMoments(IntegerCounts counts)
+    {
+        var (mean, m2) = counts.Moments();
+        var n = counts.Total;
+        var total = _values + n;
+        var delta = mean - _mean;
+        _mean += delta * n / total;
+        _m2 += m2 + delta * delta * ((double)_values * n / total);
+        _values = total;
+        var (min, max) = (counts.Values().First().Value, counts.Values().Last().Value);
+        _minLong = Math.Min(_minLong, min);
+        _maxLong = Math.Max(_maxLong, max);
+        _min = Math.Min(_min, min);
+        _max = Math.Max(_max, max);
     }
 
     private static (double Sum, double Min, double Max) SumMinMax(ReadOnlySpan<double> values)
@@ -328,12 +406,25 @@ internal sealed class ColumnAccumulator(Field field, bool partial = false, bool 
 
     private void AddBooleans(BooleanArray a)
     {
-        long trues = 0, falses = 0;
-        for (var i = 0; i < a.Length; i++)
+        long trues;
+        if (a.NullCount == 0) trues = BitUtility.CountBits(a.ValueBuffer.Span, a.Offset, a.Length);
+        else
         {
-            if (a.GetValue(i) is not { } v) continue;
-            if (v) trues++; else falses++;
+            // Set bits of values AND validity, a word at a time where the array starts on a byte.
+            trues = 0;
+            var values = a.ValueBuffer.Span;
+            var valid = a.NullBitmapBuffer.Span;
+            var i = 0;
+            if (a.Offset % 8 == 0)
+            {
+                var start = a.Offset / 8;
+                for (; i + 64 <= a.Length; i += 64)
+                    trues += BitOperations.PopCount(BinaryPrimitives.ReadUInt64LittleEndian(values[(start + i / 8)..]) & BinaryPrimitives.ReadUInt64LittleEndian(valid[(start + i / 8)..]));
+            }
+            for (; i < a.Length; i++)
+                if (a.GetValue(i) == true) trues++;
         }
+        var falses = a.Length - a.NullCount - trues;
         if (trues > 0) _top["true"] = _top.GetValueOrDefault("true") + trues;
         if (falses > 0) _top["false"] = _top.GetValueOrDefault("false") + falses;
     }

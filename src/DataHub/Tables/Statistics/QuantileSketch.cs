@@ -55,6 +55,29 @@ internal sealed class QuantileSketch
         }
     }
 
+    /// <summary>Adds <paramref name="count"/> copies of a value, as many <see cref="Add"/> calls would, in time proportional to
+    /// the copies the reservoir keeps.</summary>
+    public void AddRepeated(double value, long count)
+    {
+        while (count > 0 && _seen < Capacity)
+        {
+            Add(value);
+            count--;
+        }
+        while (count > 0)
+        {
+            var skip = _nextReplace - _seen;
+            if (skip >= count)
+            {
+                _seen += count;
+                return;
+            }
+            _seen += skip;
+            count -= skip + 1;
+            Add(value);
+        }
+    }
+
     /// <summary>The sampled values (every value while there are at most <see cref="Capacity"/>), in no set order.</summary>
     public ReadOnlySpan<double> Sample => _sample.AsSpan(0, (int)Math.Min(_seen, Capacity));
 
