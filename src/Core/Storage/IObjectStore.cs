@@ -40,6 +40,14 @@ public interface IObjectStore
     /// <summary>A time-limited URL that lets anyone holding it read the object, or null where the engine has none.</summary>
     Task<Uri?> GetPresignedUrlAsync(string key, TimeSpan expiry, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Deletes what writes cut off by a crash left behind, from writes started before <paramref name="before"/>: staged
+    /// files never moved to their key (local disk, WebHDFS), unfinished multipart uploads (S3). None of it was ever
+    /// visible; it only holds space. Returns how many were deleted. A write still in flight is as young as its last
+    /// byte, so pass a cutoff older than the slowest write (the garbage collector uses its grace period).
+    /// </summary>
+    Task<int> DeleteInterruptedWritesAsync(DateTimeOffset before, CancellationToken cancellationToken = default);
+
     /// <summary>Throws with a message naming what is wrong when the store cannot be reached or written.</summary>
     Task CheckHealthAsync(CancellationToken cancellationToken = default);
 }

@@ -24,6 +24,26 @@ public sealed class LocalObjectStore : IObjectStore
 
     public string Kind => "local";
 
+    public Task<int> DeleteInterruptedWritesAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        var deleted = 0;
+        foreach (var file in new DirectoryInfo(_tempDirectory).EnumerateFiles())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (file.LastWriteTimeUtc >= before.UtcDateTime) continue;
+            try
+            {
+                file.Delete();
+                deleted++;
+            }
+            catch (IOException)
+            {
+                // Still open (a write that is alive after all) or gone already: either way not ours to count.
+            }
+        }
+        return Task.FromResult(deleted);
+    }
+
     public async Task<ObjectInfo> PutAsync(string key, Stream content, CancellationToken cancellationToken = default)
     {
         var path = PathFor(key);

@@ -248,6 +248,33 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         return new ObjectPage(items, more ? items[^1].Key : null);
     }
 
+    /// <summary>
+    /// Aborts multipart uploads under the key prefix started before <paramref name="before"/>. S3 aborts per key, so a
+    /// key with an old unfinished upload loses a concurrent fresh one too (that write fails and can be retried);
+    /// Cube's uploads go to unique or content-addressed keys, where this does not happen.
+    /// </summary>
+    public async Task<int> DeleteInterruptedWritesAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        var stale = new SortedSet<string>(StringComparer.Ordinal);
+        try
+        {
+            var uploads = _client.ListIncompleteUploadsEnumAsync(
+                new ListIncompleteUploadsArgs().WithBucket(_bucket).WithPrefix(_keyPrefix).WithRecursive(true), cancellationToken);
+            await foreach (var upload in uploads.ConfigureAwait(false))
+                if (upload.Key.StartsWith(_keyPrefix, StringComparison.Ordinal) 
+                    && DateTimeOffset.TryParse(upload.Initiated, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var initiated) && initiated < before)
+                    stale.Add(upload.Key);
+            foreach (var name in stale)
+                await _client.RemoveIncompleteUploadAsync(new RemoveIncompleteUploadArgs().WithBucket(_bucket).WithObject(name), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw Translate(e, _keyPrefix);
+        }
+        if (stale.Count > 0) _logger.LogInformation("Aborted unfinished uploads of {Count} keys in {Bucket}", stale.Count, _bucket);
+        return stale.Count;
+    }
+
     public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         var name = ObjectName(key);

@@ -203,6 +203,21 @@ public sealed class WebHdfsObjectStore : IObjectStore, IDisposable
         return deleted;
     }
 
+    public async Task<int> DeleteInterruptedWritesAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        var deleted = 0;
+        foreach (var entry in await ListDirectoryAsync(_staging, cancellationToken).ConfigureAwait(false) ?? [])
+        {
+            if (!entry.IsFile || entry.Modified >= before) continue;
+            var path = _staging + "/" + entry.PathSuffix;
+            using var response = await SendAsync(HttpMethod.Delete, path, "DELETE", "&recursive=false", path, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode) throw await FailureAsync(response, "DELETE", path, null, cancellationToken).ConfigureAwait(false);
+            if ((await ReadJsonAsync<BooleanResponse>(response, "DELETE", path, cancellationToken).ConfigureAwait(false)).Boolean) deleted++;
+        }
+        if (deleted > 0) _logger.LogInformation("Deleted {Count} staged files of interrupted writes from HDFS", deleted);
+        return deleted;
+    }
+
     /// <summary>WebHDFS has no server-side copy: the bytes stream through this process, OPEN into a CREATE.</summary>
     public async Task<ObjectInfo> CopyAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken = default)
     {
@@ -485,7 +500,7 @@ public sealed class WebHdfsObjectStore : IObjectStore, IDisposable
         }
     }
 
-    /// <summary>Best-effort removal of a staged file; what it misses is invisible to readers and the GC of staging is manual.</summary>
+    /// <summary>Best-effort removal of a staged file; what it misses is invisible to readers, and <see cref="DeleteInterruptedWritesAsync"/> removes it later.</summary>
     private async Task DeleteQuietlyAsync(string path)
     {
         try

@@ -7,12 +7,13 @@ using Microsoft.Extensions.Options;
 
 namespace Cube.DataHub.Blobs;
 
-public sealed record GarbageCollectionResult(int DatasetsPurged, int BlobsDeleted, long BytesFreed, int StagingObjectsDeleted, int SessionsExpired);
+public sealed record GarbageCollectionResult(int DatasetsPurged, int BlobsDeleted, long BytesFreed, int StagingObjectsDeleted, int SessionsExpired, int InterruptedWritesDeleted);
 
 /// <summary>
 /// Reclaims storage nothing references: purges soft-deleted datasets, expires idle upload sessions, then deletes
 /// blobs and staging objects that no version, table or open session references and that are older than the grace
-/// period (a commit in flight may be about to reference a young blob). Idempotent: run it as often as you like.
+/// period (a commit in flight may be about to reference a young blob), and what writes cut off by a crash left in the
+/// object store (staged files, unfinished multipart uploads) older than that period. Idempotent: run it as often as you like.
 /// </summary>
 public sealed class GarbageCollector : IRunHandler
 {
@@ -69,6 +70,9 @@ public sealed class GarbageCollector : IRunHandler
             if (item.LastModified > cutoff || liveSessionKeys.Any(k => item.Key.StartsWith(k, StringComparison.Ordinal))) continue;
             if (await store.DeleteAsync(item.Key, cancellationToken)) staging++;
         }
-        return new GarbageCollectionResult(purged, deleted, freed, staging, expired);
+
+        await context.ReportAsync(95, "Deleting what interrupted writes left");
+        var interrupted = await store.DeleteInterruptedWritesAsync(cutoff, cancellationToken);
+        return new GarbageCollectionResult(purged, deleted, freed, staging, expired, interrupted);
     }
 }

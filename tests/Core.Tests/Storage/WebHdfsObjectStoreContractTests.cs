@@ -21,6 +21,13 @@ public sealed class WebHdfsObjectStoreContractTests : ObjectStoreContractTests
         if (_fake is not null) await _fake.DisposeAsync();
     }
 
+    private string Staging => _fake!.LocalPath("/user/cube/store/staging");
+
+    protected override Task LeaveInterruptedWriteAsync(string key) =>
+        File.WriteAllBytesAsync(Path.Combine(Staging, Guid.NewGuid().ToString("N")), TestData.Bytes(1000), Ct);
+
+    protected override Task<int> CountInterruptedWritesAsync() => Task.FromResult(Directory.EnumerateFileSystemEntries(Staging).Count());
+
     [Fact]
     public async Task GetPresignedUrlAsync_ReturnsNull_WhenStoreIsWebHdfs() =>
         Assert.Null(await Store.GetPresignedUrlAsync("any/key", TimeSpan.FromMinutes(5), Ct));

@@ -1,10 +1,12 @@
 using System.Net.Http.Json;
+using Cube.Core;
 using Cube.Core.Apis;
 using Cube.Core.Storage;
 using Cube.DataHub.Blobs;
 using Cube.Testing;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Cube.DataHub.Tests.Api;
 
@@ -30,6 +32,12 @@ public sealed class GarbageCollectionTests(SqliteCubeApp app) : IClassFixture<Sq
         static string Sha(byte[] b) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(b));
         Assert.NotNull(await store.HeadAsync(BlobStore.KeyFor(Sha(only))));
 
+        // What a write cut off by a crash leaves in the local store's staging folder.
+        var root = server.Services.GetRequiredService<IOptions<StorageOptions>>().Value.ResolveLocalRoot(server.Services.GetRequiredService<IOptions<CubeOptions>>().Value);
+        var leftover = Path.Combine(root, ".incoming", Guid.NewGuid().ToString("N"));
+        await File.WriteAllBytesAsync(leftover, [1, 2, 3], TestContext.Current.CancellationToken);
+        File.SetLastWriteTimeUtc(leftover, DateTime.UtcNow.AddMinutes(-1));
+
         await DataHubClient.EnsureAsync(await admin.DeleteAsync(hub.Base("doomed")));
         var accepted = await admin.PostAsync("/api/admin/datahub/gc", null);
         var run = (await accepted.Content.ReadFromJsonAsync<RunDto>())!;
@@ -46,6 +54,8 @@ public sealed class GarbageCollectionTests(SqliteCubeApp app) : IClassFixture<Sq
         Assert.Equal("succeeded", done.State);
         Assert.Equal(1, done.Result!.Value.GetProperty("datasetsPurged").GetInt32());
         Assert.True(done.Result!.Value.GetProperty("blobsDeleted").GetInt32() >= 3); // only.txt, t.csv and its Parquet table
+        Assert.Equal(1, done.Result!.Value.GetProperty("interruptedWritesDeleted").GetInt32());
+        Assert.False(File.Exists(leftover));
         Assert.Null(await store.HeadAsync(BlobStore.KeyFor(Sha(only))));
         Assert.NotNull(await store.HeadAsync(BlobStore.KeyFor(Sha(shared))));
         Assert.Equal(shared, await admin.GetByteArrayAsync($"{hub.Base("kept")}/versions/1/files/copy.txt"));
