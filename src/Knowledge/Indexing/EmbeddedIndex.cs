@@ -182,9 +182,10 @@ public sealed class EmbeddedIndex(string root, VectorSearchOptions? vectorOption
             if (query.Mode != SearchMode.Bm25 && query.Vector is null) throw new ArgumentException("A vector search needs a query vector.", nameof(query));
             IndexSearcher searcher;
             IReadOnlyList<(Guid ChunkId, float Score)> vector = [];
-            // Hybrid: the BM25 ranking runs on another core while this thread scans the vectors (IndexSearcher is
-            // thread-safe), so the query costs the longer of the two rather than their sum.
-            Task<List<(int Doc, Guid ChunkId, float Score)>>? lexical = null;
+            // Hybrid: the BM25 ranking is offered to another core while this thread scans the vectors (IndexSearcher is
+            // thread-safe), so the query costs the longer of the two rather than their sum; with no core free, this
+            // thread ranks it after the vectors.
+            ForkedWork<List<(int Doc, Guid ChunkId, float Score)>>? lexical = null;
             // The searcher and the vector ranking are taken under one read lock, so they see the same commit: a chunk
             // the vectors rank is always loadable from the searcher, and a deleted one is in neither.
             _lock.EnterReadLock();
@@ -194,13 +195,13 @@ public sealed class EmbeddedIndex(string root, VectorSearchOptions? vectorOption
                 searcher.Similarity = _similarity;
                 try
                 {
-                    if (query.Mode == SearchMode.Hybrid) lexical = Task.Run(() => Bm25Ranked(searcher, query, query.CandidateCount));
+                    if (query.Mode == SearchMode.Hybrid) lexical = ForkedWork<List<(int Doc, Guid ChunkId, float Score)>>.Start(() => Bm25Ranked(searcher, query, query.CandidateCount));
                     if (query.Mode != SearchMode.Bm25) vector = VectorRanked(query, query.Mode == SearchMode.Vector ? query.K : query.CandidateCount);
                 }
                 catch
                 {
                     // The searcher goes back only once nothing uses it.
-                    try { lexical?.Wait(); } catch (AggregateException) { }
+                    lexical?.Settle();
                     _searchers.Release(searcher);
                     throw;
                 }
@@ -218,7 +219,7 @@ public sealed class EmbeddedIndex(string root, VectorSearchOptions? vectorOption
                     case SearchMode.Vector:
                         return vector.Select(r => Load(searcher, r.ChunkId, r.Score)).OfType<SearchHit>().ToList();
                     default:
-                        var bm25 = lexical!.GetAwaiter().GetResult();
+                        var bm25 = lexical!.Join();
                         var luceneDocs = bm25.ToDictionary(b => b.ChunkId, b => b.Doc);
                         var fused = Fusion.Fuse(bm25.Select(b => Stub(b.ChunkId, b.Score)).ToList(), vector.Select(v => Stub(v.ChunkId, v.Score)).ToList(), query);
                         return fused
@@ -231,8 +232,8 @@ public sealed class EmbeddedIndex(string root, VectorSearchOptions? vectorOption
             }
             finally
             {
-                // A failed ranking above may leave the lexical task running; it must end before the searcher is released.
-                try { lexical?.Wait(); } catch (AggregateException) { }
+                // A failed ranking above may leave the lexical ranking running; it must end before the searcher is released.
+                lexical?.Settle();
                 _searchers.Release(searcher);
             }
         }
