@@ -1,3 +1,4 @@
+using Cube.Labeling.Data;
 using Cube.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -13,18 +14,30 @@ public sealed class ShiftedTime : TimeProvider
     public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + TimeSpan.FromTicks(Interlocked.Read(ref _offsetTicks));
 }
 
-/// <summary>A labeling test server on SQLite whose clock the test can move.</summary>
+/// <summary>A labeling test server on SQLite whose clock the test can move and whose database a test can watch.</summary>
 public sealed class SqliteLabelingApp : SqliteCubeApp
 {
     public ShiftedTime Time { get; } = new();
+    public DatabaseProbe Probe { get; } = new();
 
-    protected override void ConfigureServices(IServiceCollection services) => services.AddKeyedSingleton<TimeProvider>(Hosting.LabelingClock.Key, Time);
+    protected override void ConfigureServices(IServiceCollection services) => LabelingFixtures.Configure(services, Time, Probe);
 }
 
-/// <summary>A labeling test server on PostgreSQL whose clock the test can move.</summary>
+/// <summary>A labeling test server on PostgreSQL whose clock the test can move and whose database a test can watch.</summary>
 public sealed class PostgresLabelingApp : PostgresCubeApp
 {
     public ShiftedTime Time { get; } = new();
+    public DatabaseProbe Probe { get; } = new();
 
-    protected override void ConfigureServices(IServiceCollection services) => services.AddKeyedSingleton<TimeProvider>(Hosting.LabelingClock.Key, Time);
+    protected override void ConfigureServices(IServiceCollection services) => LabelingFixtures.Configure(services, Time, Probe);
+}
+
+internal static class LabelingFixtures
+{
+    public static void Configure(IServiceCollection services, ShiftedTime time, DatabaseProbe probe)
+    {
+        services.AddKeyedSingleton<TimeProvider>(Hosting.LabelingClock.Key, time);
+        services.ConfigureDbContext<SqliteLabelingDbContext>(o => o.AddInterceptors(probe.Interceptors));
+        services.ConfigureDbContext<PostgresLabelingDbContext>(o => o.AddInterceptors(probe.Interceptors));
+    }
 }

@@ -5,6 +5,7 @@ using Cube.Labeling.Configs;
 using Cube.Labeling.Data;
 using Cube.Labeling.Distribution;
 using Cube.Labeling.Hosting;
+using Cube.Labeling.Prelabel;
 using Cube.Labeling.Projects;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -67,6 +68,7 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
             throw new PreconditionFailedException($"The annotation changed since it was read (current ETag {(annotation is null ? "none" : Core.Apis.ETags.For(annotation.Version))}); read it again and retry.");
         string action;
         var taskCompleted = false;
+        var stood = annotation is not null && TrainingLabels.Stands(annotation.Status, annotation.ReviewState);
         switch (annotation?.Status)
         {
             case AnnotationStatus.Accepted:
@@ -124,7 +126,10 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
             outbox.Add(db, project.ProjectId, action == "submitted" ? LabelingEvents.AnnotationCreated.Name : LabelingEvents.AnnotationUpdated.Name,
                 LabelingEvents.Annotation(project, annotation, input.Result));
         if (taskCompleted) outbox.Add(db, project.ProjectId, LabelingEvents.TaskCompleted.Name, new { labelingProjectId = project.Id, taskId, required = task.Required });
-        await SaveAsync(transaction, cancellationToken);
+        await SaveChangesAsync(cancellationToken);
+        await TrainingLabels.CountAsync(db, project, (TrainingLabels.Stands(annotation.Status, annotation.ReviewState) ? 1 : 0) - (stood ? 1 : 0), cancellationToken);
+        // Committed before the response is written: an acknowledged submit survives the server dying right after.
+        await transaction.CommitAsync(cancellationToken);
         if (taskCompleted) await LabelingEvents.ProjectCompletedIfDoneAsync(db, outbox, project, cancellationToken);
         if (action is "submitted" or "updated") outbox.Committed();
         return annotation;
@@ -157,11 +162,12 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
         annotation.UpdatedAt = now;
         annotation.Version++;
         history.Add(project.Id, taskId, annotation.Id, annotatorId, "skipped", new { reason = annotation.SkipReason });
-        await SaveAsync(transaction, cancellationToken);
+        await SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return annotation;
     }
 
-    private async Task SaveAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction, CancellationToken cancellationToken)
+    private async Task SaveChangesAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -175,8 +181,6 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
         {
             throw new ConflictException("The annotation was created by a concurrent request; read it again and retry.");
         }
-        // Committed before the response is written: an acknowledged submit survives the server dying right after.
-        await transaction.CommitAsync(cancellationToken);
     }
 
     private static ConflictException LeaseEnded(Assignment assignment) =>

@@ -99,7 +99,7 @@ public static class AnnotatorApi
         var (_, found) = await ApiHelpers.ResolveAsync(http, projects, labeling);
         var saved = await annotations.SaveAsync(found, task, user.RequireUserId(),
             new AnnotationInput(request.Result, request.Draft ?? false, request.TimeSpentMs ?? 0), ApiHelpers.IfMatchVersion(http), cancellationToken);
-        if (saved.Status == AnnotationStatus.Submitted) await auto.AfterLabelAsync(found);
+        if (saved.Status == AnnotationStatus.Submitted) await auto.AfterLabelAsync(found, saved);
         ETags.Set(http, saved.Version);
         return TypedResults.Ok(AnnotationDto.From(saved));
     }

@@ -122,7 +122,12 @@ public static class LabelingProjectsApi
             if (every > 0 && LabelingProjects.Config(found).Kind != LabelingKind.TextClassification)
                 throw new ValidationException("autoPrelabelEvery", "Automatic pre-labeling trains the built-in text classifier: only text classification projects can turn it on.");
             // Counting starts now: the first automatic run comes after this many labels more than the project has today.
-            if (every > 0 && found.AutoPrelabelEvery is null) found.PrelabelMark = await Prelabel.TrainingLabels.Standing(db, found.Id).CountAsync(cancellationToken);
+            // From here on the labels' own transactions keep the count, so checking it after each label costs nothing more.
+            if (every > 0 && found.AutoPrelabelEvery is null)
+            {
+                found.TrainingLabelCount = found.PrelabelMark = await Prelabel.TrainingLabels.Standing(db, found.Id).CountAsync(cancellationToken);
+                found.PrelabelSoleClass = null;
+            }
             found.AutoPrelabelEvery = every == 0 ? null : every;
         }
         found.Version++;

@@ -74,7 +74,7 @@ public static class ReviewApi
         var decision = ApiHelpers.ParseEnum<ReviewDecision>(request.Decision ?? "", "decision");
         var (updated, review) = await reviews.ReviewAsync(found, annotation, user.RequireUserId(), new ReviewInput(decision, request.Comment, request.Result),
             ApiHelpers.IfMatchVersion(http), cancellationToken);
-        if (updated.Status == AnnotationStatus.Accepted) await auto.AfterLabelAsync(found);
+        if (updated.Status == AnnotationStatus.Accepted) await auto.AfterLabelAsync(found, updated);
         ETags.Set(http, updated.Version);
         return TypedResults.Ok(new ReviewResultDto(AnnotationDto.From(updated), ReviewDto.From(review)));
     }

@@ -53,6 +53,16 @@ public sealed class LabelingProject
     public int? AutoPrelabelEvery { get; set; }
     /// <summary>The training-label count when the last automatic pre-label run was started; the next starts at this plus <see cref="AutoPrelabelEvery"/>.</summary>
     public int PrelabelMark { get; set; }
+    /// <summary>
+    /// The standing training labels (<see cref="Prelabel.TrainingLabels.Standing"/>) while <see cref="AutoPrelabelEvery"/> is
+    /// set: counted when it is turned on, then moved by the transaction of each change that makes or unmakes one.
+    /// </summary>
+    public int TrainingLabelCount { get; set; }
+    /// <summary>
+    /// Set when the count reached the next mark but the training labels had fewer than two classes: their one class
+    /// (empty for none). Until the mark moves, only a label of another class can let the run start. Null otherwise.
+    /// </summary>
+    public string? PrelabelSoleClass { get; set; }
 }
 
 /// <summary>

@@ -32,6 +32,7 @@ public abstract class LabelingDbContext(DbContextOptions options) : DbContext(op
             e.Property(p => p.State).HasConversion<string>().HasMaxLength(16);
             e.Property(p => p.SourceTable).HasMaxLength(1024);
             e.Property(p => p.SourceColumn).HasMaxLength(256);
+            e.Property(p => p.PrelabelSoleClass).HasMaxLength(200);
             e.Property(p => p.Version).IsConcurrencyToken();
             e.HasIndex(p => new { p.ProjectId, p.Name }).IsUnique();
         });

@@ -11,8 +11,12 @@ namespace Cube.Labeling.Prelabel;
 /// </summary>
 public sealed class AutoPrelabel(LabelingDbContext db, WriteGate gate, RunService runs, ILogger<AutoPrelabel> logger)
 {
-    /// <summary>Called after an annotation was submitted or accepted. Costs nothing for projects without the setting.</summary>
-    public async Task AfterLabelAsync(LabelingProject project)
+    /// <summary>
+    /// Called after an annotation was submitted or accepted, with that annotation. Costs nothing for projects without the
+    /// setting and one read by primary key for the others: the count is kept by the labels' own transactions, and the
+    /// training labels are only loaded when the count has reached the mark and the label could bring a missing class.
+    /// </summary>
+    public async Task AfterLabelAsync(LabelingProject project, Annotation annotation)
     {
         if (project.AutoPrelabelEvery is null) return;
         // The label that triggered this is already committed and acknowledged: nothing here may fail the request, and a
@@ -20,19 +24,30 @@ public sealed class AutoPrelabel(LabelingDbContext db, WriteGate gate, RunServic
         var cancellationToken = CancellationToken.None;
         try
         {
-            var state = await db.Projects.AsNoTracking().Where(p => p.Id == project.Id).Select(p => new { p.AutoPrelabelEvery, p.PrelabelMark }).FirstOrDefaultAsync(cancellationToken);
+            var state = await db.Projects.AsNoTracking().Where(p => p.Id == project.Id)
+                .Select(p => new { p.AutoPrelabelEvery, p.PrelabelMark, p.TrainingLabelCount, p.PrelabelSoleClass }).FirstOrDefaultAsync(cancellationToken);
             if (state?.AutoPrelabelEvery is not { } every) return;
-            var count = await TrainingLabels.Standing(db, project.Id).CountAsync(cancellationToken);
+            var count = state.TrainingLabelCount;
             if (count < state.PrelabelMark + every) return;
-            // Two classes are needed to train; until then the mark stays, so the run starts as soon as they are there.
-            if ((await TrainingLabels.LoadAsync(db, project, cancellationToken)).SelectMany(l => l.Labels).Distinct(StringComparer.Ordinal).Count() < 2) return;
+            // Two classes are needed to train; until then the mark stays, so the run starts as soon as they are there. A
+            // class only appears in the training labels through a label that names it, so once the labels were found to
+            // have one class, a label of that class alone cannot change the answer.
+            if (state.PrelabelSoleClass is { } sole && TrainingLabels.Labels(annotation.ResultJson).All(l => l == sole)) return;
+            var classes = (await TrainingLabels.LoadAsync(db, project, cancellationToken)).SelectMany(l => l.Labels).Distinct(StringComparer.Ordinal).Take(2).ToList();
             int moved;
             using (await gate.EnterAsync(db, cancellationToken))
             {
+                if (classes.Count < 2)
+                {
+                    // Only while the mark is where this request read it: a request that saw two classes may have moved it.
+                    await db.Projects.Where(p => p.Id == project.Id && p.PrelabelMark == state.PrelabelMark)
+                        .ExecuteUpdateAsync(s => s.SetProperty(p => p.PrelabelSoleClass, classes.Count == 0 ? "" : classes[0]), cancellationToken);
+                    return;
+                }
                 // Only the request that moves the mark from the value it read starts the run: concurrent submits
                 // crossing the same threshold (in this process or another) start one run between them.
                 moved = await db.Projects.Where(p => p.Id == project.Id && p.PrelabelMark == state.PrelabelMark)
-                    .ExecuteUpdateAsync(s => s.SetProperty(p => p.PrelabelMark, count), cancellationToken);
+                    .ExecuteUpdateAsync(s => s.SetProperty(p => p.PrelabelMark, count).SetProperty(p => p.PrelabelSoleClass, (string?)null), cancellationToken);
             }
             if (moved == 0) return;
             var run = await runs.EnqueueAsync(PrelabelHandler.RunKind, new PrelabelParameters(project.Id, PrelabelSource.Builtin), null, project.ProjectId, cancellationToken);

@@ -22,6 +22,23 @@ public static class TrainingLabels
         db.Annotations.Where(a => a.LabelingProjectId == labelingId
             && (a.Status == AnnotationStatus.Accepted || (a.Status == AnnotationStatus.Submitted && a.ReviewState == ReviewState.NotSampled)));
 
+    /// <summary>Whether an annotation in this state is one of <see cref="Standing"/>.</summary>
+    public static bool Stands(AnnotationStatus status, ReviewState review) =>
+        status == AnnotationStatus.Accepted || (status == AnnotationStatus.Submitted && review == ReviewState.NotSampled);
+
+    /// <summary>
+    /// Moves <see cref="LabelingProject.TrainingLabelCount"/> by <paramref name="change"/> inside the caller's transaction,
+    /// so the count commits or rolls back with the change it counts. Nothing for projects without automatic pre-labeling
+    /// (the database's value decides; the caller's copy only saves the statement). Run it last before the commit: it
+    /// holds the project row until then.
+    /// </summary>
+    public static async Task CountAsync(LabelingDbContext db, LabelingProject project, int change, CancellationToken cancellationToken)
+    {
+        if (change == 0 || project.AutoPrelabelEvery is null) return;
+        await db.Projects.Where(p => p.Id == project.Id && p.AutoPrelabelEvery != null)
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.TrainingLabelCount, p => p.TrainingLabelCount + change), cancellationToken);
+    }
+
     public static async Task<List<LabeledText>> LoadAsync(LabelingDbContext db, LabelingProject project, CancellationToken cancellationToken)
     {
         var config = LabelingProjects.Config(project);
@@ -59,7 +76,8 @@ public static class TrainingLabels
         return multiple ? [.. counts.Where(c => 2 * c.Votes >= answers.Count).Select(c => c.Label)] : [counts[0].Label];
     }
 
-    private static List<string> Labels(string? resultJson)
+    /// <summary>The labels a classification result names.</summary>
+    public static List<string> Labels(string? resultJson)
     {
         if (resultJson is null) return [];
         using var document = JsonDocument.Parse(resultJson);

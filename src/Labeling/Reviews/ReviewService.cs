@@ -6,6 +6,7 @@ using Cube.Labeling.Configs;
 using Cube.Labeling.Data;
 using Cube.Labeling.Distribution;
 using Cube.Labeling.Hosting;
+using Cube.Labeling.Prelabel;
 using Cube.Labeling.Projects;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,6 +37,7 @@ public sealed class ReviewService(LabelingDbContext db, History history, [FromKe
             LabelingProjectId = project.Id, AnnotationId = annotation.Id, TaskId = annotation.TaskId, ReviewerId = reviewerId,
             Decision = input.Decision, Comment = string.IsNullOrEmpty(comment) ? null : comment, CreatedAt = now,
         };
+        var stood = TrainingLabels.Stands(annotation.Status, annotation.ReviewState);
         using var gated = await gate.EnterAsync(db, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         switch (input.Decision)
@@ -90,6 +92,7 @@ public sealed class ReviewService(LabelingDbContext db, History history, [FromKe
         {
             throw new PreconditionFailedException("The annotation changed while this review ran; read it again and retry.");
         }
+        await TrainingLabels.CountAsync(db, project, (TrainingLabels.Stands(annotation.Status, annotation.ReviewState) ? 1 : 0) - (stood ? 1 : 0), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         outbox.Committed();
         return (annotation, review);

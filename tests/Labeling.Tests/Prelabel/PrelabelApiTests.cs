@@ -177,6 +177,16 @@ public abstract class PrelabelApiTests(CubeAppFixture app)
         await LabelingClient.EnsureAsync(await manager.Http.PatchAsJsonAsync(manager.Of(lp.Id), new UpdateLabelingProjectRequest(null, null, null, null, null, null, 0), Cancel));
         Assert.Equal(4, await LabelAsync(a, lp.Id, 4));
         Assert.Equal(2, (await RunsAsync()).Count);
+
+        // Turned on again, counting starts from the labels the project has now (12), not from where it stopped.
+        await LabelingClient.EnsureAsync(await manager.Http.PatchAsJsonAsync(manager.Of(lp.Id), new UpdateLabelingProjectRequest(null, null, null, null, null, null, 2), Cancel));
+        Assert.Equal(1, await LabelAsync(a, lp.Id, 1));
+        Assert.Equal(2, (await RunsAsync()).Count);
+        Assert.Equal(1, await LabelAsync(a, lp.Id, 1));
+        runs = await RunsAsync();
+        Assert.Equal(3, runs.Count);
+        var third = await WaitAsync(manager.Http, runs.Single(r => r.Id != first.Id && r.Id != second.Id).Id);
+        Assert.Equal((14, "succeeded"), (third.Result!.Value.GetProperty("trainingLabels").GetInt32(), third.State));
     }
 
     [Fact]

@@ -255,6 +255,10 @@ namespace Cube.Labeling.Data.Migrations.Postgres
                     b.Property<int>("PrelabelMark")
                         .HasColumnType("integer");
 
+                    b.Property<string>("PrelabelSoleClass")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("uuid");
 
@@ -279,6 +283,9 @@ namespace Cube.Labeling.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<int>("TrainingLabelCount")
+                        .HasColumnType("integer");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()

@@ -248,6 +248,10 @@ namespace Cube.Labeling.Data.Migrations.Sqlite
                     b.Property<int>("PrelabelMark")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("PrelabelSoleClass")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("TEXT");
 
@@ -272,6 +276,9 @@ namespace Cube.Labeling.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("TrainingLabelCount")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
