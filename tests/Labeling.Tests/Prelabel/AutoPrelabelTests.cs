@@ -144,6 +144,20 @@ public abstract class AutoPrelabelTests(CubeAppFixture app, DatabaseProbe probe)
         var moved = await ReadAsync(project);
         Assert.Equal((5, null), (moved.PrelabelMark, moved.PrelabelSoleClass));
     }
+
+    [Fact]
+    public async Task AfterLabelAsync_StartsTheRun_WhenAGoldAnswerBroughtTheSecondClass()
+    {
+        var project = await ProjectAsync(every: 2, tasks: 4);
+        for (var i = 0; i < 3; i++) await AfterAsync(project, await SubmitAsync(project, "positive"));
+        Assert.Equal("positive", (await ReadAsync(project)).PrelabelSoleClass);
+
+        await InScopeAsync(sp => sp.GetRequiredService<LabelingProjects>().AddTasksAsync(project,
+            [new NewTask(JsonSerializer.SerializeToElement(new { text = "gold" }), IsGold: true, GoldAnswer: Label("negative"))], Ct));
+        Assert.Null((await ReadAsync(project)).PrelabelSoleClass);
+        await AfterAsync(project, await SubmitAsync(project, "positive"));
+        Assert.Equal(1, await RunsAsync(project));
+    }
 }
 
 public sealed class SqliteAutoPrelabelTests(SqliteLabelingApp app) : AutoPrelabelTests(app, app.Probe), IClassFixture<SqliteLabelingApp>;
