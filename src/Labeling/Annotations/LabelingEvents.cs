@@ -29,23 +29,20 @@ public static class LabelingEvents
     };
 
     /// <summary>
-    /// After a task completed: when no ordinary task is left incomplete, the project-completed event, once. Checked after
-    /// the commit, so of two last tasks finishing together at least one sees the other; the event's key keeps it single.
+    /// In the transaction of a submit that completed a task: when no ordinary task is left incomplete, adds the
+    /// project-completed event (once per project) to the pending changes, so it commits with the completion itself and
+    /// a process dying right after the commit cannot lose it.
     /// </summary>
     public static async Task ProjectCompletedIfDoneAsync(LabelingDbContext db, WebhookOutbox outbox, LabelingProject project, CancellationToken cancellationToken)
     {
+        // Completions take turns on the project row from here to their commit, so of two last tasks completing together
+        // the later one sees the earlier one's commit: one of them records the event, and only one.
+        await db.Projects.Where(p => p.Id == project.Id).ExecuteUpdateAsync(s => s.SetProperty(p => p.NextOrdinal, p => p.NextOrdinal), cancellationToken);
         if (await db.Tasks.AnyAsync(t => t.LabelingProjectId == project.Id && !t.IsGold && t.Completed < t.Required, cancellationToken)) return;
+        var key = $"{ProjectCompleted.Name}:{project.Id}";
+        // Already sent when a rejected annotation's resubmit completes the project a second time.
+        if (await db.Set<WebhookEvent>().AnyAsync(e => e.DedupKey == key, cancellationToken)) return;
         var tasks = await db.Tasks.CountAsync(t => t.LabelingProjectId == project.Id && !t.IsGold, cancellationToken);
-        var e = outbox.Add(db, project.ProjectId, ProjectCompleted.Name, new { labelingProjectId = project.Id, name = project.Name, tasks },
-            dedupKey: $"{ProjectCompleted.Name}:{project.Id}");
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException)
-        {
-            // Another request recorded it first.
-            db.Entry(e).State = EntityState.Detached;
-        }
+        outbox.Add(db, project.ProjectId, ProjectCompleted.Name, new { labelingProjectId = project.Id, name = project.Name, tasks }, dedupKey: key);
     }
 }
