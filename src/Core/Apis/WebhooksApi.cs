@@ -66,10 +66,14 @@ public static class WebhooksApi
     private static async Task<Ok<List<WebhookDto>>> ListAsync(HttpContext http, ProjectAccess access, CoreDbContext db, CancellationToken cancellationToken)
     {
         var info = await access.RequireAsync(http, ProjectRole.Manager);
-        var subscriptions = await db.WebhookSubscriptions.AsNoTracking().Where(s => s.ProjectId == info.Project.Id).OrderBy(s => s.CreatedAt).ToListAsync(cancellationToken);
-        var result = new List<WebhookDto>();
-        foreach (var s in subscriptions) result.Add(await ToDtoAsync(db, s, cancellationToken));
-        return TypedResults.Ok(result);
+        // Two queries however many subscriptions: each one's last delivery id (an index seek per subscription inside
+        // the one query), then those deliveries.
+        var subscriptions = await db.WebhookSubscriptions.AsNoTracking().Where(s => s.ProjectId == info.Project.Id).OrderBy(s => s.CreatedAt)
+            .Select(s => new { Subscription = s, Last = db.WebhookDeliveries.Where(d => d.SubscriptionId == s.Id).OrderByDescending(d => d.Id).Select(d => (Guid?)d.Id).FirstOrDefault() })
+            .ToListAsync(cancellationToken);
+        var lastIds = subscriptions.Where(x => x.Last is not null).Select(x => x.Last!.Value).ToList();
+        var last = lastIds.Count == 0 ? [] : await db.WebhookDeliveries.AsNoTracking().Where(d => lastIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, cancellationToken);
+        return TypedResults.Ok(subscriptions.Select(x => ToDto(x.Subscription, x.Last is { } id ? last.GetValueOrDefault(id) : null)).ToList());
     }
 
     private static async Task<Created<WebhookWithSecretDto>> CreateAsync(CreateWebhookRequest request, HttpContext http, ProjectAccess access, CoreDbContext db,
@@ -220,8 +224,11 @@ public static class WebhooksApi
     private static async Task<WebhookDto> ToDtoAsync(CoreDbContext db, WebhookSubscription s, CancellationToken cancellationToken)
     {
         var last = await db.WebhookDeliveries.AsNoTracking().Where(d => d.SubscriptionId == s.Id).OrderByDescending(d => d.Id).FirstOrDefaultAsync(cancellationToken);
-        return new WebhookDto(s.Id, s.Url, s.EventList, s.Description, s.Active, s.CreatedAt, last is null ? null : ToDto(last));
+        return ToDto(s, last);
     }
+
+    private static WebhookDto ToDto(WebhookSubscription s, WebhookDelivery? last) =>
+        new(s.Id, s.Url, s.EventList, s.Description, s.Active, s.CreatedAt, last is null ? null : ToDto(last));
 
     private static WebhookDeliveryDto ToDto(WebhookDelivery d) => new(d.Id, d.EventId, d.EventType, d.State.ToString().ToLowerInvariant(), d.Attempts,
         d.LastStatus, d.LastError, d.LastDurationMs, d.CreatedAt, d.State == WebhookDeliveryState.Pending ? d.NextAttemptAt : null, d.DeliveredAt);

@@ -92,7 +92,8 @@ public abstract class CoreDbContext(DbContextOptions options) : DbContext(option
             e.Property(d => d.State).HasConversion<string>().HasMaxLength(16);
             e.Property(d => d.LastError).HasMaxLength(2000);
             e.HasIndex(d => new { d.State, d.NextAttemptAt });
-            e.HasIndex(d => d.SubscriptionId);
+            // A subscription's deliveries newest first (its log, its last delivery) straight from the index.
+            e.HasIndex(d => new { d.SubscriptionId, d.Id });
             e.HasIndex(d => d.EventId);
             e.HasOne<WebhookSubscription>().WithMany().HasForeignKey(d => d.SubscriptionId).OnDelete(DeleteBehavior.Cascade);
         });

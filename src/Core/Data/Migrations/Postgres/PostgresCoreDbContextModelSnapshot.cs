@@ -305,9 +305,9 @@ namespace Cube.Core.Data.Migrations.Postgres
 
                     b.HasIndex("EventId");
 
-                    b.HasIndex("SubscriptionId");
-
                     b.HasIndex("State", "NextAttemptAt");
+
+                    b.HasIndex("SubscriptionId", "Id");
 
                     b.ToTable("core_webhook_deliveries", (string)null);
                 });
