@@ -45,9 +45,11 @@ public sealed class WebhookDispatcher : BackgroundService
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            var idle = _options.PollInterval;
             try
             {
                 while (await RunOnceAsync(stoppingToken) > 0) { }
+                idle = await IdleAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -59,13 +61,30 @@ public sealed class WebhookDispatcher : BackgroundService
             }
             try
             {
-                await _signal.WaitAsync(_options.PollInterval, stoppingToken);
+                // Woken at once by this process's commits (WebhookOutbox.Committed); otherwise at the next retry or poll.
+                await _signal.WaitAsync(idle, stoppingToken);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// How long to sleep after a pass that found nothing to do: until the earliest pending delivery falls due (a retry's
+    /// backoff, or another process's lease running out), at most the poll interval, which only has to catch events
+    /// committed by other processes.
+    /// </summary>
+    private async Task<TimeSpan> IdleAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CoreDbContext>();
+        var next = await db.WebhookDeliveries.AsNoTracking().Where(d => d.State == WebhookDeliveryState.Pending)
+            .OrderBy(d => d.NextAttemptAt).Select(d => (DateTimeOffset?)d.NextAttemptAt).FirstOrDefaultAsync(cancellationToken);
+        if (next is not { } due) return _options.PollInterval;
+        var until = due - _time.GetUtcNow();
+        return until <= TimeSpan.Zero ? TimeSpan.Zero : until < _options.PollInterval ? until : _options.PollInterval;
     }
 
     /// <summary>One pass: fan out new events, make the attempts that are due. Returns how many of either it handled.</summary>
