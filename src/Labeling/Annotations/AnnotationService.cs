@@ -125,13 +125,11 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
         if (action is "submitted" or "updated")
             outbox.Add(db, project.ProjectId, action == "submitted" ? LabelingEvents.AnnotationCreated.Name : LabelingEvents.AnnotationUpdated.Name,
                 LabelingEvents.Annotation(project, annotation, input.Result));
-        if (taskCompleted)
-        {
-            outbox.Add(db, project.ProjectId, LabelingEvents.TaskCompleted.Name, new { labelingProjectId = project.Id, taskId, required = task.Required });
-            await LabelingEvents.ProjectCompletedIfDoneAsync(db, outbox, project, cancellationToken);
-        }
+        if (taskCompleted) outbox.Add(db, project.ProjectId, LabelingEvents.TaskCompleted.Name, new { labelingProjectId = project.Id, taskId, required = task.Required });
         await SaveChangesAsync(cancellationToken);
+        // Both take the project row until the commit, so they come last.
         await TrainingLabels.CountAsync(db, project, (TrainingLabels.Stands(annotation.Status, annotation.ReviewState) ? 1 : 0) - (stood ? 1 : 0), cancellationToken);
+        if (taskCompleted && await LabelingEvents.ProjectCompletedIfDoneAsync(db, outbox, project, cancellationToken)) await SaveChangesAsync(cancellationToken);
         // Committed before the response is written: an acknowledged submit survives the server dying right after, and
         // so do the events it caused.
         await transaction.CommitAsync(cancellationToken);

@@ -31,18 +31,20 @@ public static class LabelingEvents
     /// <summary>
     /// In the transaction of a submit that completed a task: when no ordinary task is left incomplete, adds the
     /// project-completed event (once per project) to the pending changes, so it commits with the completion itself and
-    /// a process dying right after the commit cannot lose it.
+    /// a process dying right after the commit cannot lose it. Returns whether it added the event. Call it last before the
+    /// commit: it holds the project row until then.
     /// </summary>
-    public static async Task ProjectCompletedIfDoneAsync(LabelingDbContext db, WebhookOutbox outbox, LabelingProject project, CancellationToken cancellationToken)
+    public static async Task<bool> ProjectCompletedIfDoneAsync(LabelingDbContext db, WebhookOutbox outbox, LabelingProject project, CancellationToken cancellationToken)
     {
         // Completions take turns on the project row from here to their commit, so of two last tasks completing together
         // the later one sees the earlier one's commit: one of them records the event, and only one.
         await db.Projects.Where(p => p.Id == project.Id).ExecuteUpdateAsync(s => s.SetProperty(p => p.NextOrdinal, p => p.NextOrdinal), cancellationToken);
-        if (await db.Tasks.AnyAsync(t => t.LabelingProjectId == project.Id && !t.IsGold && t.Completed < t.Required, cancellationToken)) return;
+        if (await db.Tasks.AnyAsync(t => t.LabelingProjectId == project.Id && !t.IsGold && t.Completed < t.Required, cancellationToken)) return false;
         var key = $"{ProjectCompleted.Name}:{project.Id}";
         // Already sent when a rejected annotation's resubmit completes the project a second time.
-        if (await db.Set<WebhookEvent>().AnyAsync(e => e.DedupKey == key, cancellationToken)) return;
+        if (await db.Set<WebhookEvent>().AnyAsync(e => e.DedupKey == key, cancellationToken)) return false;
         var tasks = await db.Tasks.CountAsync(t => t.LabelingProjectId == project.Id && !t.IsGold, cancellationToken);
         outbox.Add(db, project.ProjectId, ProjectCompleted.Name, new { labelingProjectId = project.Id, name = project.Name, tasks }, dedupKey: key);
+        return true;
     }
 }
