@@ -15,7 +15,7 @@ namespace Cube.Features.Bench;
 
 internal static class ParquetBench
 {
-    private const string SpecTemplate = """
+    internal const string SpecTemplate = """
         inputs:
           events: {dataset: bench, table: events.parquet}
           profiles: {dataset: bench, table: profiles.parquet}
@@ -41,26 +41,7 @@ internal static class ParquetBench
         var directory = Directory.CreateTempSubdirectory("cube-features-bench-").FullName;
         try
         {
-            var events = Path.Combine(directory, "events.parquet");
-            var profiles = Path.Combine(directory, "profiles.parquet");
-            using (var duck = Open())
-            {
-                Execute(duck, $"""
-                    COPY (SELECT i AS id, (hash(i) % {users})::BIGINT AS user_id,
-                                 TIMESTAMP '2026-01-01' + to_seconds((hash(i * 3) % 31536000)::BIGINT) AS ts,
-                                 round((hash(i * 5) % 1000000) / 1000.0 - 100, 2) AS amount,
-                                 CASE WHEN hash(i * 7) % 100 < 5 THEN NULL ELSE round((hash(i * 11) % 10000) / 1000.0, 3) END AS score,
-                                 'c' || lpad((hash(i * 13) % 50)::VARCHAR, 2, '0') AS cat50,
-                                 'k' || (hash(i * 17) % 5000)::VARCHAR AS cat5000,
-                                 hash(i * 19) % 3 = 0 AS flag
-                          FROM range({rows}) r(i)) TO '{events}' (FORMAT parquet, ROW_GROUP_SIZE 65536)
-                    """);
-                Execute(duck, $"""
-                    COPY (SELECT u AS user_id, TIMESTAMP '2026-01-01' + to_seconds((k * 15768000 + hash(u) % 86400)::BIGINT) AS pts,
-                                 round((hash(u * 31 + k) % 500000) / 100.0, 2) AS balance
-                          FROM range({users}) a(u), range(2) b(k)) TO '{profiles}' (FORMAT parquet, ROW_GROUP_SIZE 65536)
-                    """);
-            }
+            var (events, profiles) = WriteSources(directory, rows, users);
             Console.WriteLine($"Parquet to Parquet over {rows:N0} events ({users:N0} users, {2 * users:N0} profile rows): impute median, standardize, one-hot 50 values ({oneHot}), as-of join, group-by user");
 
             var (cubeSeconds, cubeRows, cubeUsers) = await CubeAsync(spec, directory, events, profiles, statistics: cubeOnly && statistics);
@@ -93,6 +74,35 @@ internal static class ParquetBench
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Writes the benchmark's sources with DuckDB: <c>events.parquet</c> (<paramref name="rows"/> rows) and
+    /// <c>profiles.parquet</c> (two rows per user), in <paramref name="directory"/>.
+    /// </summary>
+    internal static (string Events, string Profiles) WriteSources(string directory, int rows, int users)
+    {
+        var events = Path.Combine(directory, "events.parquet");
+        var profiles = Path.Combine(directory, "profiles.parquet");
+        using (var duck = Open())
+        {
+            Execute(duck, $"""
+                COPY (SELECT i AS id, (hash(i) % {users})::BIGINT AS user_id,
+                             TIMESTAMP '2026-01-01' + to_seconds((hash(i * 3) % 31536000)::BIGINT) AS ts,
+                             round((hash(i * 5) % 1000000) / 1000.0 - 100, 2) AS amount,
+                             CASE WHEN hash(i * 7) % 100 < 5 THEN NULL ELSE round((hash(i * 11) % 10000) / 1000.0, 3) END AS score,
+                             'c' || lpad((hash(i * 13) % 50)::VARCHAR, 2, '0') AS cat50,
+                             'k' || (hash(i * 17) % 5000)::VARCHAR AS cat5000,
+                             hash(i * 19) % 3 = 0 AS flag
+                      FROM range({rows}) r(i)) TO '{events}' (FORMAT parquet, ROW_GROUP_SIZE 65536)
+                """);
+            Execute(duck, $"""
+                COPY (SELECT u AS user_id, TIMESTAMP '2026-01-01' + to_seconds((k * 15768000 + hash(u) % 86400)::BIGINT) AS pts,
+                             round((hash(u * 31 + k) % 500000) / 100.0, 2) AS balance
+                      FROM range({users}) a(u), range(2) b(k)) TO '{profiles}' (FORMAT parquet, ROW_GROUP_SIZE 65536)
+                """);
+        }
+        return (events, profiles);
     }
 
     /// <summary>Fits over the Parquet stream (one pass per dependency level, the as-of right side and the group-by in the fit), then transforms and writes.</summary>

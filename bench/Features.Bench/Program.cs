@@ -3,7 +3,8 @@
 // `parquet [rows] [--cube-only [--statistics]] [--onehot int64|boolean]` runs the end-to-end Parquet-to-Parquet
 // benchmark instead (ParquetBench.cs; 10M rows by default); `--cube-only` skips DuckDB's side and the comparison, for
 // profiling Cube's engine alone (`--statistics`: with DataHub's column statistics); `--onehot` is the type of the
-// one-hot columns on both sides (int64 by default).
+// one-hot columns on both sides (int64 by default). `preview [rows] [sample] [repeats]` times the pipeline's preview
+// through the API of an in-process server (PreviewBench.cs; 10M rows, a 10k-row sample, 5 warm calls by default).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -16,6 +17,13 @@ if (args is ["parquet", .. var rest])
     var oneHotType = Array.IndexOf(rest, "--onehot") is var at and >= 0 && at + 1 < rest.Length ? rest[at + 1] : "int64";
     await Cube.Features.Bench.ParquetBench.RunAsync(rest.Length > 0 && char.IsDigit(rest[0][0]) ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 10_000_000,
         cubeOnly: rest.Contains("--cube-only"), oneHot: oneHotType, statistics: rest.Contains("--statistics"));
+    return;
+}
+
+if (args is ["preview", .. var previewArgs])
+{
+    int At(int i, int fallback) => previewArgs.Length > i ? int.Parse(previewArgs[i], CultureInfo.InvariantCulture) : fallback;
+    await Cube.Features.Bench.PreviewBench.RunAsync(At(0, 10_000_000), At(1, 10_000), At(2, 5));
     return;
 }
 
