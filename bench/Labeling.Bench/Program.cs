@@ -64,7 +64,8 @@ if (provider == "postgres")
 else
 {
     var file = Path.Combine(Path.GetTempPath(), $"cube-labeling-bench-{Guid.NewGuid():N}.db");
-    connection = $"Data Source={file};Pooling=True";
+    // The server's SQLite settings (foreign keys enforced, writers waiting for the lock).
+    connection = Cube.Core.Data.DatabaseOptions.WithSqliteSettings($"Data Source={file}");
     scratchFile = file;
 }
 
