@@ -82,9 +82,7 @@ public sealed class WebhookDispatcher : BackgroundService
         var db = scope.ServiceProvider.GetRequiredService<CoreDbContext>();
         var next = await db.WebhookDeliveries.AsNoTracking().Where(d => d.State == WebhookDeliveryState.Pending)
             .OrderBy(d => d.NextAttemptAt).Select(d => (DateTimeOffset?)d.NextAttemptAt).FirstOrDefaultAsync(cancellationToken);
-        if (next is not { } due) return _options.PollInterval;
-        var until = due - _time.GetUtcNow();
-        return until <= TimeSpan.Zero ? TimeSpan.Zero : until < _options.PollInterval ? until : _options.PollInterval;
+        return next is { } due ? TimeSpan.FromTicks(Math.Clamp((due - _time.GetUtcNow()).Ticks, 0, _options.PollInterval.Ticks)) : _options.PollInterval;
     }
 
     /// <summary>One pass: fan out new events, make the attempts that are due. Returns how many of either it handled.</summary>

@@ -68,7 +68,7 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
             throw new PreconditionFailedException($"The annotation changed since it was read (current ETag {(annotation is null ? "none" : Core.Apis.ETags.For(annotation.Version))}); read it again and retry.");
         string action;
         var taskCompleted = false;
-        var stood = annotation is not null && TrainingLabels.Stands(annotation.Status, annotation.ReviewState);
+        var stood = TrainingLabels.Stands(annotation);
         switch (annotation?.Status)
         {
             case AnnotationStatus.Accepted:
@@ -128,7 +128,7 @@ public sealed class AnnotationService(LabelingDbContext db, History history, [Fr
         if (taskCompleted) outbox.Add(db, project.ProjectId, LabelingEvents.TaskCompleted.Name, new { labelingProjectId = project.Id, taskId, required = task.Required });
         await SaveChangesAsync(cancellationToken);
         // Both take the project row until the commit, so they come last.
-        await TrainingLabels.CountAsync(db, project, (TrainingLabels.Stands(annotation.Status, annotation.ReviewState) ? 1 : 0) - (stood ? 1 : 0), cancellationToken);
+        await TrainingLabels.CountAsync(db, project, stood, annotation, cancellationToken);
         if (taskCompleted && await LabelingEvents.ProjectCompletedIfDoneAsync(db, outbox, project, cancellationToken)) await SaveChangesAsync(cancellationToken);
         // Committed before the response is written: an acknowledged submit survives the server dying right after, and
         // so do the events it caused.

@@ -188,10 +188,7 @@ public static class LabelingProjectsApi
         history.Add(found.Id, row.Id, null, user.RequireUserId(), "task-changed", request);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        // A gold answer may be the second class automatic pre-labeling waits for: the next label checks the classes again.
-        if (request.GoldAnswer is { ValueKind: System.Text.Json.JsonValueKind.Object })
-            await db.Projects.Where(p => p.Id == found.Id && p.PrelabelSoleClass != null)
-                .ExecuteUpdateAsync(s => s.SetProperty(p => p.PrelabelSoleClass, (string?)null), cancellationToken);
+        if (request.GoldAnswer is { ValueKind: System.Text.Json.JsonValueKind.Object }) await Prelabel.TrainingLabels.ForgetSoleClassAsync(db, found.Id, cancellationToken);
         if (request.Gold is { } isGold && isGold != row.IsGold)
         {
             if (isGold && row.GoldAnswerJson is null) throw new ValidationException("goldAnswer", "A gold task needs its answer.");

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using System.Text.Json;
 using Cube.Labeling.Data;
 using Cube.Labeling.Projects;
@@ -18,26 +19,41 @@ public static class TrainingLabels
 {
     private const int PageSize = 2_000;
 
-    public static IQueryable<Annotation> Standing(LabelingDbContext db, Guid labelingId) =>
-        db.Annotations.Where(a => a.LabelingProjectId == labelingId
-            && (a.Status == AnnotationStatus.Accepted || (a.Status == AnnotationStatus.Submitted && a.ReviewState == ReviewState.NotSampled)));
+    /// <summary>Whether an annotation stands: one rule for the database's queries and for annotations in memory.</summary>
+    private static readonly Expression<Func<Annotation, bool>> StandsRule =
+        a => a.Status == AnnotationStatus.Accepted || (a.Status == AnnotationStatus.Submitted && a.ReviewState == ReviewState.NotSampled);
 
-    /// <summary>Whether an annotation in this state is one of <see cref="Standing"/>.</summary>
-    public static bool Stands(AnnotationStatus status, ReviewState review) =>
-        status == AnnotationStatus.Accepted || (status == AnnotationStatus.Submitted && review == ReviewState.NotSampled);
+    private static readonly Func<Annotation, bool> StandsNow = StandsRule.Compile();
+
+    public static IQueryable<Annotation> Standing(LabelingDbContext db, Guid labelingId) =>
+        db.Annotations.Where(a => a.LabelingProjectId == labelingId).Where(StandsRule);
+
+    /// <summary>Whether <paramref name="annotation"/>, as it is now in memory, is one of <see cref="Standing"/>.</summary>
+    public static bool Stands(Annotation? annotation) => annotation is not null && StandsNow(annotation);
 
     /// <summary>
-    /// Moves <see cref="LabelingProject.TrainingLabelCount"/> by <paramref name="change"/> inside the caller's transaction,
-    /// so the count commits or rolls back with the change it counts. Nothing for projects without automatic pre-labeling
-    /// (the database's value decides; the caller's copy only saves the statement). Run it last before the commit: it
-    /// holds the project row until then.
+    /// Moves <see cref="LabelingProject.TrainingLabelCount"/> for a change that turned an annotation which
+    /// <paramref name="stood"/> (or not) into <paramref name="annotation"/>, inside the caller's transaction, so the count
+    /// commits or rolls back with the change it counts. Nothing for projects without automatic pre-labeling (the
+    /// database's value decides; the caller's copy only saves the statement). Run it last before the commit: it holds the
+    /// project row until then.
     /// </summary>
-    public static async Task CountAsync(LabelingDbContext db, LabelingProject project, int change, CancellationToken cancellationToken)
+    public static async Task CountAsync(LabelingDbContext db, LabelingProject project, bool stood, Annotation annotation, CancellationToken cancellationToken)
     {
+        var change = (Stands(annotation) ? 1 : 0) - (stood ? 1 : 0);
         if (change == 0 || project.AutoPrelabelEvery is null) return;
         await db.Projects.Where(p => p.Id == project.Id && p.AutoPrelabelEvery != null)
             .ExecuteUpdateAsync(s => s.SetProperty(p => p.TrainingLabelCount, p => p.TrainingLabelCount + change), cancellationToken);
     }
+
+    /// <summary>
+    /// For a change that gives a task a gold answer, inside its transaction: a gold answer is a training label that
+    /// arrives without a submit and may be the second class automatic pre-labeling waits for, so the next label checks
+    /// the classes again.
+    /// </summary>
+    public static Task ForgetSoleClassAsync(LabelingDbContext db, Guid labelingId, CancellationToken cancellationToken) =>
+        db.Projects.Where(p => p.Id == labelingId && p.PrelabelSoleClass != null)
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.PrelabelSoleClass, (string?)null), cancellationToken);
 
     public static async Task<List<LabeledText>> LoadAsync(LabelingDbContext db, LabelingProject project, CancellationToken cancellationToken)
     {

@@ -84,18 +84,9 @@ public sealed class LabelingProjects(LabelingDbContext db, DataHubDbContext hub,
         var now = time.GetUtcNow();
         using var gated = await gate.EnterAsync(db, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (tasks.Any(t => t.GoldAnswer is { ValueKind: JsonValueKind.Object }))
-        {
-            // A gold answer is a training label that arrives without a submit: it may be the second class automatic
-            // pre-labeling waits for, so the next label checks the classes again.
-            await db.Projects.Where(p => p.Id == project.Id).ExecuteUpdateAsync(s => s
-                .SetProperty(p => p.NextOrdinal, p => p.NextOrdinal + tasks.Length).SetProperty(p => p.PrelabelSoleClass, (string?)null), cancellationToken);
-        }
-        else
-        {
-            await db.Projects.Where(p => p.Id == project.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(p => p.NextOrdinal, p => p.NextOrdinal + tasks.Length), cancellationToken);
-        }
+        await db.Projects.Where(p => p.Id == project.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.NextOrdinal, p => p.NextOrdinal + tasks.Length), cancellationToken);
+        if (tasks.Any(t => t.GoldAnswer is { ValueKind: JsonValueKind.Object })) await Prelabel.TrainingLabels.ForgetSoleClassAsync(db, project.Id, cancellationToken);
         var next = await db.Projects.Where(p => p.Id == project.Id).Select(p => p.NextOrdinal).FirstAsync(cancellationToken);
         var ordinal = next - tasks.Length;
         var created = tasks.Select(t => new LabelingTask

@@ -37,7 +37,7 @@ public sealed class ReviewService(LabelingDbContext db, History history, [FromKe
             LabelingProjectId = project.Id, AnnotationId = annotation.Id, TaskId = annotation.TaskId, ReviewerId = reviewerId,
             Decision = input.Decision, Comment = string.IsNullOrEmpty(comment) ? null : comment, CreatedAt = now,
         };
-        var stood = TrainingLabels.Stands(annotation.Status, annotation.ReviewState);
+        var stood = TrainingLabels.Stands(annotation);
         using var gated = await gate.EnterAsync(db, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         switch (input.Decision)
@@ -92,7 +92,7 @@ public sealed class ReviewService(LabelingDbContext db, History history, [FromKe
         {
             throw new PreconditionFailedException("The annotation changed while this review ran; read it again and retry.");
         }
-        await TrainingLabels.CountAsync(db, project, (TrainingLabels.Stands(annotation.Status, annotation.ReviewState) ? 1 : 0) - (stood ? 1 : 0), cancellationToken);
+        await TrainingLabels.CountAsync(db, project, stood, annotation, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         outbox.Committed();
         return (annotation, review);
